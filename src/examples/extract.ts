@@ -1,0 +1,194 @@
+/**
+ * Extraction: MDX source → example blocks (a `python` fence and the `output` fence after it),
+ * with exact positions so that `--update` can rewrite output fences and nothing else.
+ * Parsing is mdast (remark-parse + remark-mdx + remark-frontmatter), never regular expressions.
+ */
+import type { Code, Parent, Root } from 'mdast';
+import remarkFrontmatter from 'remark-frontmatter';
+import remarkMdx from 'remark-mdx';
+import remarkParse from 'remark-parse';
+import { unified } from 'unified';
+import { visit } from 'unist-util-visit';
+import { MetaError, readPythonMeta, type PythonMeta } from './meta.ts';
+import { readOutputFence, type RecordedOutput } from './output.ts';
+
+/** Fence language of runnable examples, and of their recorded output. */
+export const PYTHON_LANG = 'python';
+export const OUTPUT_LANG = 'output';
+
+/** A problem in a content file, located for `file:line:column` reports. */
+export interface ContentProblem {
+  file: string;
+  /** 1-based line. */
+  line: number;
+  /** 1-based column, when known. */
+  column?: number;
+  message: string;
+}
+
+/** An output fence as found in the source. */
+export interface OutputFence {
+  /** 1-based line of the opening fence. */
+  line: number;
+  /** UTF-16 offsets of the whole fence (opening line through closing fence) in the source. */
+  start: number;
+  end: number;
+  /** The transcript it records. */
+  recorded: RecordedOutput;
+}
+
+/** One example: a python fence and its recorded output (null when missing). */
+export interface ExampleBlock {
+  /** Path of the content file, as given to {@link extractExamples}. */
+  file: string;
+  /** 1-based line of the python fence's opening line: the example's id is `file:line`. */
+  line: number;
+  /** The Python source inside the fence. */
+  code: string;
+  /** Raw meta text of the python fence (for cache keys), `''` when none. */
+  rawMeta: string;
+  meta: PythonMeta;
+  output: OutputFence | null;
+  /** UTF-16 offset just past the python fence's closing line: where a missing output fence goes. */
+  codeEnd: number;
+  /** The characters that precede the python fence on its line (indentation, `> `), repeated on every line written. */
+  linePrefix: string;
+}
+
+/** A python code node paired with the output node right after it, as the renderer and extractor see them. */
+export interface ExamplePair {
+  python: Code;
+  output: Code | null;
+  parent: Parent;
+  /** Index of `python` in `parent.children`. */
+  index: number;
+}
+
+/**
+ * Parse MDX into mdast with positions.
+ * @throws VFileMessage-like errors (with `line`/`column`) on MDX syntax errors.
+ */
+export function parseMdx(source: string): Root {
+  return unified().use(remarkParse).use(remarkFrontmatter, ['yaml', 'toml']).use(remarkMdx).parse(source);
+}
+
+/**
+ * Pair every `python` fence with an `output` fence that is its next sibling. Works on any mdast
+ * tree (the Astro remark pipeline's too). Output fences that follow no python fence are
+ * returned in `orphans`.
+ */
+export function pairExamples(tree: Root): { pairs: ExamplePair[]; orphans: Code[] } {
+  const pairs: ExamplePair[] = [];
+  const orphans: Code[] = [];
+  visit(tree, 'code', (node, index, parent) => {
+    if (!parent || index === undefined) return;
+    if (node.lang === PYTHON_LANG) {
+      const next = parent.children[index + 1];
+      const output = next?.type === 'code' && next.lang === OUTPUT_LANG ? next : null;
+      pairs.push({ python: node, output, parent, index });
+    } else if (node.lang === OUTPUT_LANG) {
+      const previous = parent.children[index - 1];
+      if (!(previous?.type === 'code' && previous.lang === PYTHON_LANG)) orphans.push(node);
+    }
+  });
+  return { pairs, orphans };
+}
+
+/**
+ * What must precede each continuation line of a fence that starts at `offset`: the text before it
+ * on its line, with list markers and other non-container characters turned into spaces
+ * (`- ` → two spaces, `> ` kept), so that written lines stay inside the same container.
+ */
+export function continuationPrefix(source: string, offset: number): string {
+  return source.slice(source.lastIndexOf('\n', offset - 1) + 1, offset).replace(/[^\s>]/g, ' ');
+}
+
+/** Code fence bodies as the runner and comparison see them: LF line endings. */
+function normalizeEol(text: string): string {
+  return text.replace(/\r\n?/g, '\n');
+}
+
+/** True when a fenced code node's source ends with a closing fence (micromark runs an unclosed one to the end of its container). */
+function isClosed(source: string, node: Code): boolean {
+  const text = source.slice(node.position!.start.offset, node.position!.end.offset);
+  const opening = /^(`{3,}|~{3,})/.exec(text);
+  if (!opening) return true; // indented code: no fence to close
+  const lines = text.split(/\r?\n/);
+  if (lines.length < 2) return false;
+  const last = lines[lines.length - 1]!.replace(/^[\s>]*/, '').trimEnd();
+  return last.length >= opening[1]!.length && [...last].every((c) => c === opening[1]![0]);
+}
+
+/**
+ * Extract the example blocks of one content file.
+ *
+ * @param file the path used in reports (e.g. `content/finally.mdx`).
+ * @param source the file's text.
+ * @returns blocks in source order, and every problem found (parse errors, unknown meta, orphan
+ *   or unclosed fences, output fences on not-run blocks). A file with problems must not be updated.
+ */
+export function extractExamples(file: string, source: string): { blocks: ExampleBlock[]; problems: ContentProblem[] } {
+  const problems: ContentProblem[] = [];
+  let tree: Root;
+  try {
+    tree = parseMdx(source);
+  } catch (error) {
+    const e = error as { line?: number; column?: number; reason?: string; message: string };
+    problems.push({ file, line: e.line ?? 1, column: e.column, message: `MDX syntax error: ${e.reason ?? e.message}` });
+    return { blocks: [], problems };
+  }
+  const { pairs, orphans } = pairExamples(tree);
+  for (const node of orphans) {
+    problems.push({
+      file,
+      line: node.position!.start.line,
+      message: 'an output fence must come right after a python fence; move it under its example or delete it',
+    });
+  }
+  const blocks: ExampleBlock[] = [];
+  for (const { python, output } of pairs) {
+    const line = python.position!.start.line;
+    const problem = (message: string, at = line, column?: number) => problems.push({ file, line: at, column, message });
+    for (const node of output ? [python, output] : [python]) {
+      if (!isClosed(source, node)) problem(`unclosed ${node.lang} fence: add a closing fence line`, node.position!.start.line);
+    }
+    let meta: PythonMeta;
+    try {
+      meta = readPythonMeta(python.meta);
+    } catch (error) {
+      if (!(error instanceof MetaError)) throw error;
+      problem(error.message);
+      continue;
+    }
+    let fence: OutputFence | null = null;
+    if (output) {
+      if (meta.norun !== null) {
+        problem('a norun block has no recorded output (nothing verifies it): delete the output fence after it', output.position!.start.line);
+        continue;
+      }
+      try {
+        fence = {
+          line: output.position!.start.line,
+          start: output.position!.start.offset!,
+          end: output.position!.end.offset!,
+          recorded: readOutputFence(output.meta, normalizeEol(output.value)),
+        };
+      } catch (error) {
+        if (!(error instanceof MetaError)) throw error;
+        problem(error.message, output.position!.start.line);
+        continue;
+      }
+    }
+    blocks.push({
+      file,
+      line,
+      code: normalizeEol(python.value),
+      rawMeta: python.meta ?? '',
+      meta,
+      output: fence,
+      codeEnd: python.position!.end.offset!,
+      linePrefix: continuationPrefix(source, python.position!.start.offset!),
+    });
+  }
+  return { blocks, problems };
+}

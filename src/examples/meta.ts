@@ -1,0 +1,131 @@
+/**
+ * Fence-meta parsing and validation: the text after the language on a code fence's opening line,
+ * e.g. ```` ```python norun="needs threads" title="demo.py" ````.
+ *
+ * Grammar (a subset of what Expressive Code accepts, so the same meta drives both):
+ *   meta   := token (whitespace token)*
+ *   token  := key | key=value | {ranges}
+ *   value  := bare-word | "double quoted" | 'single quoted' | {braced}
+ * Quoted values may contain the other quote character; there are no escapes.
+ */
+
+/** One parsed meta token: `key` holds `true` for a bare flag, else the unquoted value. */
+export type FenceMeta = Map<string, string | true>;
+
+/** A meta problem, with the column (1-based, within the meta text) where it starts. */
+export class MetaError extends Error {
+  /** 1-based column within the meta string where the bad token starts. */
+  readonly column: number;
+
+  constructor(message: string, column: number) {
+    super(message);
+    this.name = 'MetaError';
+    this.column = column;
+  }
+}
+
+const KEY = /^[A-Za-z][\w-]*/;
+
+/**
+ * Parse fence meta into an ordered map.
+ *
+ * @param meta the raw meta string from mdast's `code.meta` (null/undefined/empty → empty map).
+ * @returns keys in source order; a bare `{1-3}` line-marker token is stored under the key `{}`.
+ * @throws MetaError on an unterminated quote/brace, a token that is not a key, or a duplicate key.
+ */
+export function parseFenceMeta(meta: string | null | undefined): FenceMeta {
+  const result: FenceMeta = new Map();
+  const text = meta ?? '';
+  let i = 0;
+  while (i < text.length) {
+    if (/\s/.test(text[i]!)) {
+      i++;
+      continue;
+    }
+    const start = i;
+    let key: string;
+    let value: string | true = true;
+    if (text[i] === '{') {
+      key = '{}';
+      const close = text.indexOf('}', i);
+      if (close < 0) throw new MetaError(`unterminated "{" in fence meta`, start + 1);
+      value = text.slice(i + 1, close);
+      i = close + 1;
+    } else {
+      const match = KEY.exec(text.slice(i));
+      if (!match) {
+        throw new MetaError(`expected a key such as norun="reason", found ${JSON.stringify(text.slice(i).split(/\s/)[0])}`, start + 1);
+      }
+      key = match[0];
+      i += key.length;
+      if (text[i] === '=') {
+        i++;
+        const open = text[i];
+        if (open === '"' || open === "'" || open === '{') {
+          const closer = open === '{' ? '}' : open;
+          const close = text.indexOf(closer, i + 1);
+          if (close < 0) throw new MetaError(`unterminated ${open} in the value of "${key}"`, start + 1);
+          value = text.slice(i + 1, close);
+          i = close + 1;
+        } else {
+          let end = i;
+          while (end < text.length && !/\s/.test(text[end]!)) end++;
+          if (end === i) throw new MetaError(`"${key}=" has no value`, start + 1);
+          value = text.slice(i, end);
+          i = end;
+        }
+      }
+    }
+    if (i < text.length && !/\s/.test(text[i]!)) {
+      throw new MetaError(`expected a space after the "${key}" token, found ${JSON.stringify(text[i])}`, i + 1);
+    }
+    if (result.has(key)) throw new MetaError(`duplicate meta key "${key}"`, start + 1);
+    result.set(key, value);
+  }
+  return result;
+}
+
+/**
+ * Keys Expressive Code understands on any fence (https://expressive-code.com/key-features/):
+ * accepted and passed through untouched so authors keep titles, frames and line markers.
+ */
+export const PRESENTATION_KEYS: ReadonlySet<string> = new Set([
+  '{}', 'title', 'frame', 'mark', 'ins', 'del', 'collapse', 'wrap', 'showLineNumbers', 'startLineNumber',
+]);
+
+/** What a `python` fence's meta tells the verifier. */
+export interface PythonMeta {
+  /** Why the block is not run (required non-empty reason), or null when it runs. */
+  norun: string | null;
+}
+
+/** Keys of our own on a `python` fence, with what each means (shown in errors and `--list`). */
+export const PYTHON_KEYS: Readonly<Record<string, string>> = {
+  norun: 'norun="reason": do not run this block (for what WebAssembly cannot do: threads, subprocesses, signals)',
+};
+
+/**
+ * Validate a `python` fence's meta.
+ *
+ * @returns the verifier's view of the meta.
+ * @throws MetaError for an unknown key, a `norun` without a reason, or a parse error.
+ */
+export function readPythonMeta(meta: string | null | undefined): PythonMeta {
+  const parsed = parseFenceMeta(meta);
+  for (const [key, value] of parsed) {
+    if (PRESENTATION_KEYS.has(key)) continue;
+    if (key === 'norun') {
+      if (value === true || value.trim() === '') {
+        throw new MetaError('norun needs a reason, e.g. norun="threads cannot start in WebAssembly"', 1);
+      }
+      continue;
+    }
+    throw new MetaError(
+      `unknown python fence meta "${key}"; known keys: ${Object.keys(PYTHON_KEYS).join(', ')} ` +
+        `(and Expressive Code's ${[...PRESENTATION_KEYS].filter((k) => k !== '{}').join(', ')})`,
+      1,
+    );
+  }
+  const norun = parsed.get('norun');
+  return { norun: typeof norun === 'string' ? norun.trim() : null };
+}

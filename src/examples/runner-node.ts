@@ -1,0 +1,19 @@
+/**
+ * Node side of the runner: loads Pyodide from the installed `pyodide` package and runner.py from
+ * disk. The browser worker has its own twin that fetches both from the built site.
+ */
+import { readFile } from 'node:fs/promises';
+import { loadPyodide } from 'pyodide';
+import { ExampleRunner } from './runner.ts';
+
+/** Pyodide's version as installed (part of every cache key and report header). */
+export { version as PYODIDE_VERSION } from 'pyodide';
+
+/**
+ * Create an {@link ExampleRunner} for Node.
+ * @throws if runner.py cannot be read or Pyodide fails to load.
+ */
+export async function createNodeRunner(): Promise<ExampleRunner> {
+  const runnerSource = await readFile(new URL('./runner.py', import.meta.url), 'utf8');
+  return ExampleRunner.create({ loadPyodide, runnerSource });
+}
