@@ -3,10 +3,10 @@
  * terminal would show. Isomorphic on purpose: the build-time verifier (Node) and the reader's
  * browser worker import this same module, so a Run button reproduces exactly what was verified.
  *
- * Fresh state per block comes from a memory snapshot taken once after start-up (Pyodide's
- * private `_makeSnapshot`/`_loadSnapshot` options of `loadPyodide`): every block gets a brand-new
- * interpreter restored from it (≈0.1–0.2 s), so no file, module, monkeypatch, warnings registry
- * entry or atexit handler can leak from one block to the next.
+ * Fresh state per block: a warm interpreter is reset in place (runner.py `reset`), and one that
+ * cannot be reset faithfully is replaced by a new one restored from a memory snapshot (Pyodide's
+ * private `_makeSnapshot`/`_loadSnapshot` options of `loadPyodide`), so no file, module, monkeypatch,
+ * warnings registry entry or atexit handler leaks from one block to the next.
  */
 import type { loadPyodide as LoadPyodideFn } from 'pyodide';
 import type { OutputChunk, Stream } from './output.ts';
@@ -37,8 +37,28 @@ export interface RunResult {
   chunks: OutputChunk[];
   /** `$?` as a shell would report it (0-255; 130 after an unhandled KeyboardInterrupt). */
   exitStatus: number;
-  /** Wall time of the run itself in ms, not counting the snapshot restore. */
+  /** Wall time of the whole call in ms: interpreter restore (if any), run, reset. */
   durationMs: number;
+  /** Time spent in the example itself in ms (compile, execute, atexit, finalization). */
+  execMs: number;
+  /** Output bytes dropped past {@link RunOptions.maxOutputBytes} (0 when nothing was dropped). */
+  truncatedBytes: number;
+  /** The interpreter itself failed (e.g. a JavaScript stack overflow): a description, else null. */
+  fault: string | null;
+  /** Why the interpreter was not kept for the next run (os._exit, a fault, taint), else null. */
+  discarded: string | null;
+}
+
+/** Per-run options. */
+export interface RunOptions {
+  /**
+   * Pyodide's interrupt buffer (an Int32Array or Uint8Array on a SharedArrayBuffer): another
+   * thread writes 2 (SIGINT) into element 0 to raise KeyboardInterrupt in the running code.
+   * See https://pyodide.org/en/stable/usage/keyboard-interrupts.html.
+   */
+  interruptBuffer?: Int32Array | Uint8Array;
+  /** Output kept per run, in bytes; the rest is counted and dropped. Default 1 MiB. */
+  maxOutputBytes?: number;
 }
 
 /** Options for {@link ExampleRunner.create}. */
@@ -49,7 +69,17 @@ export interface RunnerOptions {
   runnerSource: string;
   /** Where Pyodide's files live; defaults to the package's own folder. */
   indexURL?: string;
+  /** A snapshot from {@link ExampleRunner.snapshot} of another runner, to skip the cold load. */
+  snapshot?: Uint8Array;
+  /**
+   * An interpreter whose WebAssembly memory grew past this many bytes is not reused
+   * (memory never shrinks). Default 256 MiB.
+   */
+  memoryLimitBytes?: number;
 }
+
+/** Default {@link RunOptions.maxOutputBytes}: 1 MiB. */
+export const DEFAULT_MAX_OUTPUT_BYTES = 1 << 20;
 
 /** Module name runner.py is installed under inside each interpreter. */
 const RUNNER_MODULE = '_example_runner';
@@ -73,12 +103,24 @@ _install`);
   }
 }
 
+/** Bytes of WebAssembly memory an interpreter holds now (private `_module`: no public API). */
+function memoryBytes(py: Interpreter): number {
+  return (py as unknown as { _module: { HEAP8: Int8Array } })._module.HEAP8.length;
+}
+
 /**
- * Runs example blocks, each in a fresh interpreter restored from one memory snapshot.
+ * Runs example blocks, each from the same fresh state. A warm interpreter is reset in place
+ * after each block (runner.py's `reset`, a few ms); when it cannot be reset faithfully (os._exit,
+ * a fault, a write outside the scratch folders, a patched standard-library class, memory growth)
+ * it is discarded and the next block gets a new one restored from the snapshot (≈0.1–0.2 s).
  */
 export class ExampleRunner {
   private readonly options: RunnerOptions;
-  private readonly snapshot: Uint8Array;
+  /** The memory snapshot every interpreter is restored from (≈30 MB). */
+  readonly snapshot: Uint8Array;
+  private current: Interpreter | null = null;
+  /** How many interpreters were restored from the snapshot so far (for benchmarks). */
+  restores = 0;
 
   private constructor(options: RunnerOptions, snapshot: Uint8Array) {
     this.options = options;
@@ -86,56 +128,83 @@ export class ExampleRunner {
   }
 
   /**
-   * Load Pyodide once (≈2–3 s cold), install the runner and take the snapshot (≈30 MB).
+   * Load Pyodide once (≈2–3 s cold) and take the snapshot, or reuse `options.snapshot`.
    * @throws whatever `loadPyodide` throws when Pyodide's files cannot be loaded.
    */
   static async create(options: RunnerOptions): Promise<ExampleRunner> {
+    if (options.snapshot) return new ExampleRunner(options, options.snapshot);
     const base = await options.loadPyodide({
       indexURL: options.indexURL,
       env: { ...INTERPRETER_ENV },
       _makeSnapshot: true,
     });
     installRunner(base, options.runnerSource);
-    // Imported before the snapshot so that every block's `import asyncio` is instant.
-    base.runPython('import asyncio, traceback, linecache');
     return new ExampleRunner(options, base.makeMemorySnapshot());
   }
 
-  /** A brand-new interpreter in the snapshot's state (≈0.1–0.2 s). */
-  private async freshInterpreter(): Promise<Interpreter> {
-    return this.options.loadPyodide({
+  /** The interpreter for the next run: the warm one, or a new one from the snapshot. */
+  async interpreter(): Promise<Interpreter> {
+    if (this.current) return this.current;
+    const py = await this.options.loadPyodide({
       indexURL: this.options.indexURL,
       env: { ...INTERPRETER_ENV },
       _loadSnapshot: this.snapshot,
     });
+    this.restores++;
+    // An example reading stdin gets EOF, as with `python3 example.py < /dev/null`.
+    py.setStdin({ stdin: () => null });
+    py.pyimport(RUNNER_MODULE).prepare();
+    this.current = py;
+    return py;
   }
 
   /**
-   * Run `code` as `python3 example.py` would, in its own interpreter.
+   * Run `code` as `python3 example.py` would, from the runner's fresh state.
    *
    * @param code the block's source (str; a final newline is optional).
-   * @returns the output chunks and exit status (see {@link RunResult}).
-   * @throws only for failures of the runtime itself (not of the example): e.g. Pyodide's files
-   *   missing. Example errors, `sys.exit` and `os._exit` are results, not throws.
+   * @returns output, exit status and timings (see {@link RunResult}). Example errors,
+   *   `sys.exit` and `os._exit` are results, and so are interpreter faults (`fault`).
+   * @throws only when no interpreter can be created (e.g. Pyodide's files are missing).
    */
-  async run(code: string): Promise<RunResult> {
-    const py = await this.freshInterpreter();
-    return runInInterpreter(py, code);
+  async run(code: string, options: RunOptions = {}): Promise<RunResult> {
+    const started = performance.now();
+    const py = await this.interpreter();
+    const result = await runInInterpreter(py, code, options);
+    let discarded = result.discarded;
+    if (!discarded) {
+      try {
+        const limit = this.options.memoryLimitBytes ?? 256 * 2 ** 20;
+        discarded = py.pyimport(RUNNER_MODULE).reset(memoryBytes(py), limit) ?? null;
+      } catch (error) {
+        discarded = `reset failed: ${(error as Error).message}`;
+      }
+    }
+    if (discarded) this.current = null;
+    return { ...result, discarded, durationMs: performance.now() - started };
   }
 }
 
 /**
- * Run one block in `py`, which must already hold the runner module; `py` is unusable afterwards
- * when the block called `os._exit` (Pyodide ends the instance for good), so use it only once.
- * Follows the CPython command-line semantics documented in runner.py.
+ * Run one block in `py`, which must hold the runner module and have been prepared. Follows the
+ * CPython command-line semantics documented in runner.py. Does not reset the interpreter; when
+ * `discarded` is set, `py` must not be used again.
  */
-export async function runInInterpreter(py: Interpreter, code: string): Promise<RunResult> {
+export async function runInInterpreter(py: Interpreter, code: string, options: RunOptions = {}): Promise<RunResult> {
+  const started = performance.now();
   const chunks: OutputChunk[] = [];
   const decoders = { stdout: new TextDecoder(), stderr: new TextDecoder() };
+  const limit = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
+  let kept = 0;
+  let truncatedBytes = 0;
+  let open = true;
   const sink = (stream: Stream) => ({
     isatty: true,
     write(bytes: Uint8Array): number {
-      const text = decoders[stream].decode(bytes, { stream: true });
+      if (!open) return bytes.length;
+      const room = Math.max(0, limit - kept);
+      if (bytes.length > room) truncatedBytes += bytes.length - room;
+      const text = decoders[stream].decode(bytes.subarray(0, room), { stream: true });
+      kept += Math.min(room, bytes.length);
       if (text) {
         const last = chunks[chunks.length - 1];
         if (last?.stream === stream) last.text += text;
@@ -146,19 +215,39 @@ export async function runInInterpreter(py: Interpreter, code: string): Promise<R
   });
   py.setStdout(sink('stdout'));
   py.setStderr(sink('stderr'));
-  const started = performance.now();
-  let exitStatus: number;
+  if (options.interruptBuffer) {
+    options.interruptBuffer[0] = 0;
+    py.setInterruptBuffer(options.interruptBuffer);
+  }
+  let exitStatus = 0;
+  let execMs = 0;
+  let fault: string | null = null;
+  let discarded: string | null = null;
   const run = py.pyimport(RUNNER_MODULE).run;
   try {
     // A promising call lets asyncio.run() suspend the WebAssembly stack (JSPI) while awaiting.
-    exitStatus = Number(await run.callPromising(code));
+    const outcome = await run.callPromising(code);
+    [exitStatus, execMs] = outcome.toJs() as [number, number];
+    outcome.destroy();
   } catch (error) {
-    // os._exit(n) makes Emscripten throw ExitStatus: no finally, no atexit, no flush, as in CPython.
-    const status = (error as { status?: unknown }).status;
-    if ((error as Error)?.name !== 'ExitStatus' && (error as Error)?.name !== 'Exit' || typeof status !== 'number') {
-      throw error;
+    const { name, status } = error as { name?: string; status?: unknown };
+    if ((name === 'ExitStatus' || name === 'Exit') && typeof status === 'number') {
+      // os._exit(n): Emscripten throws ExitStatus. No finally, no atexit, no flush, as in CPython.
+      exitStatus = status & 0xff;
+      discarded = `os._exit(${status}) ended the interpreter`;
+    } else {
+      fault = `${name ?? 'Error'}: ${(error as Error)?.message ?? String(error)}`;
+      discarded = `interpreter fault: ${fault}`;
     }
-    exitStatus = status & 0xff;
+    execMs = performance.now() - started;
+  } finally {
+    run.destroy();
+    open = false; // anything written later (a reset's stray output) is not this block's
+    if (options.interruptBuffer && !discarded) py.setInterruptBuffer(undefined as never);
   }
-  return { chunks, exitStatus, durationMs: performance.now() - started };
+  for (const [stream, decoder] of Object.entries(decoders)) {
+    const rest = decoder.decode();
+    if (rest) chunks.push({ stream: stream as Stream, text: rest });
+  }
+  return { chunks, exitStatus, execMs, truncatedBytes, fault, discarded, durationMs: performance.now() - started };
 }

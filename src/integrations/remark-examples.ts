@@ -1,0 +1,210 @@
+/**
+ * Renders the runnable examples of a page: a `python` fence and the `output` fence after it
+ * (its recorded terminal transcript, see `src/examples/output.ts`) become one container holding
+ * the highlighted code and a terminal-like figure of the output.
+ *
+ * The HTML it produces is the contract the Run button builds on:
+ *
+ * ```html
+ * <div class="example" data-example-line="12">          <!-- line of the python fence: the verifier's id is file:line -->
+ *   <div class="expressive-code">…</div>                 <!-- the python fence, untouched, highlighted by Expressive Code -->
+ *   <div class="example-controls"></div>                 <!-- empty: the Run button goes here (runnable examples only) -->
+ *   <figure class="example-output not-content" data-exit-status="1" data-stderr-lines="2-3">
+ *     <figcaption>Output</figcaption>
+ *     <pre class="example-transcript"><span class="line">stdout text</span>
+ * <span class="line stderr"><span class="example-stream-label" data-pagefind-ignore="">stderr: </span>Traceback…</span></pre>
+ *     <p class="example-empty">(no output)</p>           <!-- only when the transcript is empty (the pre is then empty) -->
+ *     <p class="example-exit">exit status 1</p>          <!-- only when the status is not 0 -->
+ *   </figure>
+ * </div>
+ *
+ * <div class="example example-norun" data-example-line="30">
+ *   <div class="expressive-code">…</div>
+ *   <p class="example-note not-content">Not run: threads cannot start in WebAssembly</p>
+ * </div>
+ * ```
+ *
+ * Transcript lines are `span.line`, separated by `"\n"` text nodes; a line's text is its text
+ * minus any `.example-stream-label` (a visually hidden label telling screen readers the line came
+ * from stderr). `data-stderr-lines` uses the fence-meta syntax (`""` when none).
+ *
+ * Why nodes and not HTML strings: MDX drops raw `html` nodes, and building mdast nodes with
+ * `data.hName`/`data.hProperties` keeps every transcript character in a text node, escaped by the
+ * serializer and never read as HTML or as an MDX `{expression}`. Why a wrapper around the
+ * untouched `code` node: the hast `pre > code` that Expressive Code highlights stays as it is.
+ *
+ * Astro 7 renders Markdown and MDX with Sätteri by default, which runs Sätteri mdast plugins and
+ * not remark plugins; so the same transform is offered as both, and {@link examples} registers the
+ * one the configured `markdown.processor` runs.
+ */
+import type { AstroIntegration } from 'astro';
+import type { Code, Root, RootContent, Text } from 'mdast';
+import { pairExamples, type ExamplePair } from '../examples/extract.ts';
+import { MetaError, readPythonMeta } from '../examples/meta.ts';
+import { formatLineRanges, readOutputFence, type RecordedOutput } from '../examples/output.ts';
+
+/** An mdast node that renders to one HTML element: mdast-util-to-hast and Sätteri both read `data.hName`. */
+interface ElementNode {
+  type: 'exampleElement';
+  data: { hName: string; hProperties: Record<string, string | number | string[]> };
+  children: (ElementNode | Text)[];
+}
+
+function element(hName: string, hProperties: ElementNode['data']['hProperties'], children: (ElementNode | Text)[] = []): ElementNode {
+  return { type: 'exampleElement', data: { hName, hProperties }, children };
+}
+
+function text(value: string): Text {
+  return { type: 'text', value };
+}
+
+/**
+ * Render a recorded transcript as the output figure.
+ *
+ * @param recorded the transcript read from an output fence.
+ * @returns a `figure.example-output` node (see the module comment for its HTML).
+ */
+export function renderOutput(recorded: RecordedOutput): ElementNode {
+  const stderr = new Set(recorded.stderrLines);
+  const lines: (ElementNode | Text)[] = [];
+  if (recorded.text !== '') {
+    recorded.text.split('\n').forEach((line, i) => {
+      if (i > 0) lines.push(text('\n'));
+      lines.push(
+        stderr.has(i + 1)
+          ? element('span', { className: ['line', 'stderr'] }, [
+              // Colour and a border mark stderr for sighted readers; this label is for everyone else.
+              // Kept out of search results, and out of copied text by the CSS.
+              element('span', { className: ['example-stream-label'], dataPagefindIgnore: '' }, [text('stderr: ')]),
+              text(line),
+            ])
+          : element('span', { className: ['line'] }, [text(line)]),
+      );
+    });
+  }
+  const children: ElementNode[] = [
+    element('figcaption', {}, [text('Output')]),
+    element('pre', { className: ['example-transcript'] }, lines),
+  ];
+  if (recorded.text === '') children.push(element('p', { className: ['example-empty'] }, [text('(no output)')]));
+  if (recorded.exitStatus !== 0) {
+    children.push(element('p', { className: ['example-exit'] }, [text(`exit status ${recorded.exitStatus}`)]));
+  }
+  return element(
+    'figure',
+    {
+      // `not-content` opts the panel out of Starlight's prose styles (margins, pre borders).
+      className: ['example-output', 'not-content'],
+      dataExitStatus: recorded.exitStatus,
+      dataStderrLines: formatLineRanges(recorded.stderrLines),
+    },
+    children,
+  );
+}
+
+/**
+ * Build what replaces one example: the wrapper's attributes and the nodes that follow the code in it.
+ *
+ * @param pair a python fence and its output fence (or null), from {@link pairExamples}.
+ * @param where `file:line` of the python fence, for error messages.
+ * @returns the `div.example` wrapper, holding what follows the code (controls and figure, or the
+ *   norun note); the caller makes the python code node its first child and removes the output node.
+ * @throws Error (with `where`) when the python or output fence meta is invalid; `npm run verify`
+ *   reports the same problems first, this only keeps a bad page from rendering silently wrong.
+ */
+export function renderExample(pair: ExamplePair, where: string): ElementNode {
+  const line = pair.python.position?.start.line;
+  const located = (error: unknown): never => {
+    if (error instanceof MetaError) throw new Error(`${where}: ${error.message}`);
+    throw error;
+  };
+  let norun: string | null = null;
+  try {
+    norun = readPythonMeta(pair.python.meta).norun;
+  } catch (error) {
+    located(error);
+  }
+  const properties: ElementNode['data']['hProperties'] = { className: norun === null ? ['example'] : ['example', 'example-norun'] };
+  if (line !== undefined) properties.dataExampleLine = line;
+  if (norun !== null) {
+    // A norun block has no output fence (verify rejects one), and nothing for a Run button to do.
+    return element('div', properties, [element('p', { className: ['example-note', 'not-content'] }, [text(`Not run: ${norun}`)])]);
+  }
+  const after: ElementNode[] = [element('div', { className: ['example-controls'] })];
+  if (pair.output) {
+    try {
+      after.push(renderOutput(readOutputFence(pair.output.meta, pair.output.value)));
+    } catch (error) {
+      located(error);
+    }
+  }
+  // A python fence without output yet (not recorded) renders with no figure; verify fails on it anyway.
+  return element('div', properties, after);
+}
+
+function locate(file: string | undefined, node: Code): string {
+  return `${file ?? '<unknown file>'}:${node.position?.start.line ?? '?'}`;
+}
+
+/**
+ * The transform as a remark (unified) plugin, for a `unified()` processor and for tests.
+ *
+ * @returns a transformer that rewrites the tree in place: each pair becomes a `div.example`
+ *   whose first child is the python code node, the output code node being replaced by its figure.
+ */
+export function remarkExamples() {
+  return (tree: Root, file?: { path?: string }): void => {
+    // Last first, so that splicing a pair does not move the indices of those before it.
+    for (const pair of pairExamples(tree).pairs.reverse()) {
+      const wrapper = renderExample(pair, locate(file?.path, pair.python));
+      wrapper.children.unshift(pair.python as unknown as ElementNode);
+      pair.parent.children.splice(pair.index, pair.output ? 2 : 1, wrapper as unknown as RootContent);
+    }
+  };
+}
+
+/** The part of Sätteri's mdast visitor context used here (typed locally: `satteri` is not a direct dependency). */
+interface SatteriContext {
+  readonly fileURL: URL | undefined;
+  wrapNode(node: object, parent: object): void;
+  removeNode(node: object): void;
+}
+
+/**
+ * The transform as a Sätteri mdast plugin (Astro 7's default Markdown/MDX processor).
+ * Works on the whole tree in `before` so that pairing is done by {@link pairExamples}, the same
+ * code the verifier uses; mutations go through the context, as Sätteri requires.
+ */
+export const satteriExamples = {
+  name: 'examples',
+  /** `position` makes Sätteri track source positions, needed for `data-example-line`. */
+  options: { position: true },
+  before(root: Readonly<Root>, ctx: SatteriContext): void {
+    const file = ctx.fileURL ? decodeURIComponent(ctx.fileURL.pathname) : undefined;
+    for (const pair of pairExamples(root as Root).pairs) {
+      ctx.wrapNode(pair.python, renderExample(pair, locate(file, pair.python)));
+      if (pair.output) ctx.removeNode(pair.output);
+    }
+  },
+};
+
+/**
+ * Astro integration that adds the examples transform to the configured Markdown processor (which
+ * MDX inherits), the way Starlight and Expressive Code add theirs.
+ *
+ * @returns an integration to list in `astro.config.mjs`.
+ * @throws Error at config time when the processor is neither `satteri()` nor `unified()`.
+ */
+export function examples(): AstroIntegration {
+  return {
+    name: 'finally-verified:examples',
+    hooks: {
+      'astro:config:setup': ({ config }) => {
+        const processor = config.markdown.processor as { name: string; options: Record<string, unknown[]> };
+        if (processor.name === 'satteri') processor.options.mdastPlugins!.push(satteriExamples);
+        else if (processor.name === 'unified') processor.options.remarkPlugins!.push(remarkExamples);
+        else throw new Error(`examples: unsupported markdown.processor "${processor.name}"; use satteri() or unified()`);
+      },
+    },
+  };
+}
