@@ -92,7 +92,8 @@ async function main(): Promise<number> {
   if (details.length) console.log('\n' + details.join('\n\n') + '\n');
   for (const report of reports) if (report.written) console.log(`re-recorded output fences in ${report.file}`);
   const t = totals(reports);
-  console.log(`${summaryLine(t)} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+  console.log(`finished in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  console.log(summaryLine(t));
   return t.failed || t.errors ? 1 : 0;
 }
 

@@ -97,12 +97,32 @@ export const PRESENTATION_KEYS: ReadonlySet<string> = new Set([
 export interface PythonMeta {
   /** Why the block is not run (required non-empty reason), or null when it runs. */
   norun: string | null;
+  /** Per-run time limit in ms from `timeout=`, or null for the verifier's default. */
+  timeoutMs: number | null;
+  /** `nondeterministic`: run once, without the run-twice determinism check. */
+  nondeterministic: boolean;
 }
 
 /** Keys of our own on a `python` fence, with what each means (shown in errors and `--list`). */
 export const PYTHON_KEYS: Readonly<Record<string, string>> = {
   norun: 'norun="reason": do not run this block (for what WebAssembly cannot do: threads, subprocesses, signals)',
+  timeout: 'timeout=30s (or 500ms): time limit for this block instead of the default',
+  nondeterministic: 'nondeterministic: output may differ between runs; match it with [...] in the output fence',
 };
+
+/**
+ * Parse a duration: `500ms`, `2s`, `1.5s` or a bare number of ms.
+ * @returns milliseconds (a positive finite number).
+ * @throws MetaError for anything else.
+ */
+export function parseDuration(text: string, key: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(text.trim());
+  const value = match ? Number(match[1]) * (match[2] === 's' ? 1000 : 1) : NaN;
+  if (!(value > 0) || !Number.isFinite(value)) {
+    throw new MetaError(`${key}="${text}" is not a duration: write e.g. ${key}=500ms or ${key}=30s`, 1);
+  }
+  return value;
+}
 
 /**
  * Validate a `python` fence's meta.
@@ -120,6 +140,15 @@ export function readPythonMeta(meta: string | null | undefined): PythonMeta {
       }
       continue;
     }
+    if (key === 'timeout') {
+      if (value === true) throw new MetaError('timeout needs a value, e.g. timeout=30s', 1);
+      parseDuration(value, key);
+      continue;
+    }
+    if (key === 'nondeterministic') {
+      if (value !== true) throw new MetaError('nondeterministic is a flag: write it without a value', 1);
+      continue;
+    }
     throw new MetaError(
       `unknown python fence meta "${key}"; known keys: ${Object.keys(PYTHON_KEYS).join(', ')} ` +
         `(and Expressive Code's ${[...PRESENTATION_KEYS].filter((k) => k !== '{}').join(', ')})`,
@@ -127,5 +156,10 @@ export function readPythonMeta(meta: string | null | undefined): PythonMeta {
     );
   }
   const norun = parsed.get('norun');
-  return { norun: typeof norun === 'string' ? norun.trim() : null };
+  const timeout = parsed.get('timeout');
+  return {
+    norun: typeof norun === 'string' ? norun.trim() : null,
+    timeoutMs: typeof timeout === 'string' ? parseDuration(timeout, 'timeout') : null,
+    nondeterministic: parsed.has('nondeterministic'),
+  };
 }

@@ -59,6 +59,8 @@ export interface RunOptions {
   interruptBuffer?: Int32Array | Uint8Array;
   /** Output kept per run, in bytes; the rest is counted and dropped. Default 1 MiB. */
   maxOutputBytes?: number;
+  /** Called with each piece of output as it is written (for live display and for hosts that may kill the run). */
+  onChunk?: (chunk: OutputChunk) => void;
 }
 
 /** Options for {@link ExampleRunner.create}. */
@@ -206,6 +208,7 @@ export async function runInInterpreter(py: Interpreter, code: string, options: R
       const text = decoders[stream].decode(bytes.subarray(0, room), { stream: true });
       kept += Math.min(room, bytes.length);
       if (text) {
+        options.onChunk?.({ stream, text });
         const last = chunks[chunks.length - 1];
         if (last?.stream === stream) last.text += text;
         else chunks.push({ stream, text });
@@ -247,7 +250,10 @@ export async function runInInterpreter(py: Interpreter, code: string, options: R
   }
   for (const [stream, decoder] of Object.entries(decoders)) {
     const rest = decoder.decode();
-    if (rest) chunks.push({ stream: stream as Stream, text: rest });
+    if (rest) {
+      chunks.push({ stream: stream as Stream, text: rest });
+      options.onChunk?.({ stream: stream as Stream, text: rest });
+    }
   }
   return { chunks, exitStatus, execMs, truncatedBytes, fault, discarded, durationMs: performance.now() - started };
 }

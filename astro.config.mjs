@@ -1,0 +1,31 @@
+// @ts-check
+import starlight from '@astrojs/starlight';
+import { defineConfig } from 'astro/config';
+import { examples } from './src/integrations/remark-examples.ts';
+
+/** Placeholder repository: edit links are `${REPO}/edit/main/content/<page>.mdx`. */
+const REPO = 'https://github.com/example/finally-verified';
+
+export default defineConfig({
+  // Absolute URL of the deployed site: required for the sitemap and canonical URLs.
+  site: 'https://finally-verified.example.org',
+  integrations: [
+    // Starlight brings @astrojs/mdx (as mdx({ optimize: true })), Expressive Code, the sitemap
+    // and Pagefind itself: listing them here again would replace its settings with ours.
+    starlight({
+      title: 'finally, verified',
+      description:
+        'How Python’s try/finally really behaves, with examples that are executed at build time and whose output is checked.',
+      editLink: { baseUrl: `${REPO}/edit/main/` },
+      // Explicit slugs: a reading order, and a build error if a page goes missing.
+      sidebar: [{ label: 'Guide', items: ['finally', 'finally-vs-with', 'exit-semantics'] }],
+      customCss: ['./src/styles/examples.css'],
+      // Starlight only runs its Markdown transforms (asides, heading anchors) under
+      // src/content/docs/ unless told about other content folders.
+      markdown: { processedDirs: ['./content'] },
+    }),
+    // Our examples transform, added to the Markdown processor that renders .md and .mdx: Astro 7's
+    // default processor is Sätteri, which ignores markdown.remarkPlugins (see remark-examples.ts).
+    examples(),
+  ],
+});

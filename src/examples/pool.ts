@@ -1,0 +1,218 @@
+/**
+ * A pool of verifier worker threads (worker-node.ts), one Pyodide interpreter each, across the
+ * machine's cores. Enforces per-run time limits: at the limit it raises KeyboardInterrupt in the
+ * block through Pyodide's interrupt buffer, so `finally` blocks run; if the block is still running
+ * after a grace period (it swallowed the interrupt), it terminates the thread and starts a new
+ * one from the snapshot.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { OutputChunk } from './output.ts';
+import type { RunResult } from './runner.ts';
+import { SIGINT, type HostMessage, type WorkerMessage } from './worker-protocol.ts';
+
+/** A run's result as the pool sees it. */
+export interface PoolRunResult extends RunResult {
+  /** The time limit passed and KeyboardInterrupt was raised in the block. */
+  timedOut: boolean;
+  /** The block ignored the interrupt and its worker was terminated (exit status 137, as after SIGKILL). */
+  killed: boolean;
+}
+
+/** Options of {@link RunnerPool.create}. */
+export interface PoolOptions {
+  /** Worker threads; default: the number of cores (`os.availableParallelism()`). */
+  size?: number;
+  /** A snapshot to start workers from (see {@link ExampleRunner.snapshot}); else the first worker makes one. */
+  snapshot?: Uint8Array;
+}
+
+/** Per-run options of {@link RunnerPool.run}. */
+export interface PoolRunOptions {
+  /** Time limit in ms before KeyboardInterrupt is raised. Default {@link DEFAULT_TIMEOUT_MS}. */
+  timeoutMs?: number;
+  /** Time in ms the block gets after the interrupt before its worker is terminated. Default 1000. */
+  graceMs?: number;
+  maxOutputBytes?: number;
+}
+
+/** Default time limit of one block: 10 s (byexample uses 2 s; ours covers asyncio sleeps). */
+export const DEFAULT_TIMEOUT_MS = 10_000;
+
+interface Job {
+  code: string;
+  options: PoolRunOptions;
+  resolve: (result: PoolRunResult) => void;
+  reject: (error: Error) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  interrupt: SharedArrayBuffer;
+  job: Job | null;
+  chunks: OutputChunk[];
+  timedOut: boolean;
+  timers: ReturnType<typeof setTimeout>[];
+  started: number;
+  /** Terminated or crashed: takes no more jobs; a replacement takes its place. */
+  dead: boolean;
+}
+
+const WORKER_URL = new URL('./worker-node.ts', import.meta.url);
+
+/** Start a worker and wait for its `ready`. */
+function startWorker(init: HostMessage): Promise<{ worker: Worker; snapshot?: Uint8Array }> {
+  const worker = new Worker(WORKER_URL);
+  return new Promise((resolve, reject) => {
+    const onMessage = (message: WorkerMessage) => {
+      if (message.type === 'ready') {
+        worker.off('message', onMessage);
+        resolve({ worker, snapshot: message.snapshot });
+      } else if (message.type === 'error') {
+        void worker.terminate();
+        reject(new Error(`runner worker failed to start: ${message.message}`));
+      }
+    };
+    worker.on('message', onMessage);
+    worker.once('error', reject);
+    worker.postMessage(init);
+  });
+}
+
+/** Runs blocks on worker threads; implements the verifier's `BlockRunner`. */
+export class RunnerPool {
+  private readonly slots: Slot[] = [];
+  private readonly queue: Job[] = [];
+  private nextId = 0;
+  private closed = false;
+  /** The snapshot all workers start from (≈30 MB). */
+  readonly snapshot: Uint8Array;
+  /** Workers started to replace killed or crashed ones. */
+  replacements = 0;
+
+  private constructor(snapshot: Uint8Array) {
+    this.snapshot = snapshot;
+  }
+
+  /**
+   * Start the workers: the first makes (or restores) the snapshot, the others restore it.
+   * @throws when a worker cannot load Pyodide.
+   */
+  static async create(options: PoolOptions = {}): Promise<RunnerPool> {
+    const size = Math.max(1, options.size ?? availableParallelism());
+    const first = await startWorker({ type: 'init', snapshot: options.snapshot, wantSnapshot: !options.snapshot });
+    const pool = new RunnerPool(options.snapshot ?? first.snapshot!);
+    pool.adopt(first.worker);
+    const rest = await Promise.all(
+      Array.from({ length: size - 1 }, () => startWorker({ type: 'init', snapshot: pool.snapshot })),
+    );
+    for (const { worker } of rest) pool.adopt(worker);
+    return pool;
+  }
+
+  /** Number of worker threads. */
+  get size(): number {
+    return this.slots.length;
+  }
+
+  private adopt(worker: Worker, at = this.slots.length): void {
+    const slot: Slot = { worker, interrupt: new SharedArrayBuffer(4), job: null, chunks: [], timedOut: false, timers: [], started: 0, dead: false };
+    this.slots[at] = slot;
+    worker.on('message', (message: WorkerMessage) => this.onMessage(slot, message));
+    worker.on('error', (error) => void this.replace(slot, { fault: `worker crashed: ${error.message}`, discarded: 'worker crashed' }));
+    this.dispatch();
+  }
+
+  /**
+   * Run `code` on the next free worker.
+   * @returns the result; a block that outlives its time limit and grace is returned as `killed`.
+   * @throws when the worker reports a runtime failure (not an example error), or after close().
+   */
+  run(code: string, options: PoolRunOptions = {}): Promise<PoolRunResult> {
+    if (this.closed) return Promise.reject(new Error('RunnerPool is closed'));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ code, options, resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  private dispatch(): void {
+    for (const slot of this.slots) {
+      if (slot.job || slot.dead || !this.queue.length) continue;
+      const job = this.queue.shift()!;
+      Object.assign(slot, { job, chunks: [], timedOut: false, started: performance.now() });
+      const timeoutMs = job.options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+      const graceMs = job.options.graceMs ?? 1000;
+      slot.timers = [
+        setTimeout(() => {
+          slot.timedOut = true;
+          Atomics.store(new Int32Array(slot.interrupt), 0, SIGINT);
+        }, timeoutMs),
+        setTimeout(() => void this.replace(slot, { discarded: 'worker terminated after the time limit' }, true), timeoutMs + graceMs),
+      ];
+      const message: HostMessage = { type: 'run', id: ++this.nextId, code: job.code, interrupt: slot.interrupt, maxOutputBytes: job.options.maxOutputBytes };
+      slot.worker.postMessage(message);
+    }
+  }
+
+  private onMessage(slot: Slot, message: WorkerMessage): void {
+    if (!slot.job) return;
+    if (message.type === 'chunk') slot.chunks.push(message.chunk);
+    else if (message.type === 'done') this.finish(slot, message.result);
+    else if (message.type === 'error') {
+      const job = slot.job;
+      this.release(slot);
+      job.reject(new Error(message.message));
+    }
+  }
+
+  private release(slot: Slot): void {
+    for (const timer of slot.timers) clearTimeout(timer);
+    slot.job = null;
+    this.dispatch();
+  }
+
+  private finish(slot: Slot, result: Partial<Omit<RunResult, 'chunks'>>, killed = false): void {
+    const job = slot.job;
+    if (!job) return;
+    const elapsed = performance.now() - slot.started;
+    job.resolve({
+      exitStatus: 137,
+      execMs: elapsed,
+      truncatedBytes: 0,
+      fault: null,
+      discarded: null,
+      ...result,
+      durationMs: result.durationMs ?? elapsed,
+      chunks: slot.chunks,
+      timedOut: slot.timedOut,
+      killed,
+    });
+    this.release(slot);
+  }
+
+  /**
+   * Terminate a worker (its block ignored KeyboardInterrupt, or the thread crashed), report its
+   * job with `result`, and start a replacement from the snapshot in the same place.
+   */
+  private async replace(slot: Slot, result: Partial<Omit<RunResult, 'chunks'>>, killed = false): Promise<void> {
+    if (slot.dead) return;
+    slot.dead = true;
+    const index = this.slots.indexOf(slot);
+    slot.worker.removeAllListeners();
+    void slot.worker.terminate();
+    this.finish(slot, result, killed);
+    if (this.closed) return;
+    this.replacements++;
+    const { worker } = await startWorker({ type: 'init', snapshot: this.snapshot });
+    if (this.closed) void worker.terminate();
+    else this.adopt(worker, index);
+  }
+
+  /** Terminate every worker; pending runs are rejected. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const job of this.queue.splice(0)) job.reject(new Error('RunnerPool closed'));
+    await Promise.all(this.slots.map((slot) => slot.worker.terminate()));
+  }
+}

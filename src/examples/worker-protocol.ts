@@ -1,0 +1,27 @@
+/**
+ * Messages between a runner host (the Node pool, the browser page) and a runner worker.
+ * One protocol for both, so the browser worker and the verifier's workers behave alike.
+ */
+import type { OutputChunk } from './output.ts';
+import type { RunResult } from './runner.ts';
+
+/** Host → worker. */
+export type HostMessage =
+  /** Load Pyodide (or restore `snapshot`), then answer `ready`. */
+  | { type: 'init'; snapshot?: Uint8Array; wantSnapshot?: boolean }
+  /** Run `code`; `interrupt` is a SharedArrayBuffer of 4 bytes used as Pyodide's interrupt buffer. */
+  | { type: 'run'; id: number; code: string; interrupt?: SharedArrayBuffer; maxOutputBytes?: number };
+
+/** Worker → host. */
+export type WorkerMessage =
+  /** Ready to run; `snapshot` is sent when the host asked for it (`wantSnapshot`). */
+  | { type: 'ready'; snapshot?: Uint8Array }
+  /** Output of run `id`, sent as it is written (so a killed run still shows what it printed). */
+  | { type: 'chunk'; id: number; chunk: OutputChunk }
+  /** Run `id` finished; its chunks were all sent before this message. */
+  | { type: 'done'; id: number; result: Omit<RunResult, 'chunks'> }
+  /** The worker could not start or a run threw (a runtime failure, not an example error). */
+  | { type: 'error'; id?: number; message: string };
+
+/** Value written to the interrupt buffer to raise KeyboardInterrupt (SIGINT is 2). */
+export const SIGINT = 2;
