@@ -58,24 +58,18 @@ def _terminal_stdio():
     return stream(1, "strict"), stream(2, "backslashreplace")
 
 
-def _strip_runner_frames(tb):
-    """Drop the leading traceback entries that belong to this module, not to the example."""
-    while tb is not None and tb.tb_frame.f_code.co_filename != FILENAME:
-        tb = tb.tb_next
-    return tb
-
-
 def _exit_status_of(exc):
     """The status ``_Py_HandleSystemExit`` derives from ``SystemExit.code``, printing non-ints.
 
-    None -> 0; an int -> that int (the OS keeps its low 8 bits); anything else is written
+    None -> 0; an int -> that int (the OS keeps its low 8 bits; beyond 64 bits, -1); anything else is written
     to stderr with ``str()`` and a newline, and the status is 1.
     """
     code = exc.code
     if code is None:
         return 0
     if isinstance(code, int):
-        return code & 0xFF
+        # (int)PyLong_AsLongLong(code), -1 on overflow (gh-125842); the OS keeps 8 bits.
+        return (code if -(2**63) <= code < 2**63 else -1) & 0xFF
     try:
         sys.stderr.write(str(code) + "\n")
     except BaseException:
@@ -103,24 +97,33 @@ def _clear_module_dict(namespace):
             namespace[key] = None
 
 
-def _execute(source, namespace):
-    """Compile and execute; return the exit status after reporting an uncaught exception."""
-    try:
-        code = compile(source, FILENAME, "exec")
-        exec(code, namespace)
-    except SystemExit as exc:
+def _report(exc, displayed=None):
+    """Report an exception that escaped the example, as ``PyErr_Print`` does; return the status.
+
+    ``displayed`` is what ``sys.excepthook`` already wrote to stderr for it: when an exception
+    crosses into JavaScript, Pyodide calls the hook itself (``wrap_exception``), capturing its
+    stderr output, so calling it again would run a custom hook twice.
+    """
+    if isinstance(exc, SystemExit):
+        # handle_system_exit() runs before PyErr_Print would set sys.last_exc; Pyodide set it
+        # when the exception crossed into JavaScript.
+        for name in ("last_exc", "last_type", "last_value", "last_traceback"):
+            sys.__dict__.pop(name, None)
         return _exit_status_of(exc)
-    except BaseException as exc:
-        sys.excepthook(type(exc), exc, _strip_runner_frames(exc.__traceback__))
-        return SIGINT_STATUS if isinstance(exc, KeyboardInterrupt) else 1
-    return 0
+    if displayed is None:
+        sys.excepthook(type(exc), exc, exc.__traceback__)
+    else:
+        sys.stderr.write(displayed)
+    return SIGINT_STATUS if isinstance(exc, KeyboardInterrupt) else 1
 
 
-def run(source):
-    """Execute ``source`` as the ``__main__`` script.
+def begin(source):
+    """Prepare ``__main__`` and compile ``source``.
 
-    Returns ``(status, exec_ms)``: the shell's exit status (0-255) and the time spent in the
-    example itself (compile, execute, atexit, finalization) in milliseconds.
+    Returns ``(code, namespace, status)``: the code object to execute in ``namespace`` (runner.ts
+    calls ``exec`` directly from JavaScript, so no frame of ours sits under the example's
+    ``<module>`` frame, as under CPython), or ``code`` None and the exit status when compiling
+    failed (the SyntaxError has been reported).
     """
     sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__ = _terminal_stdio()
     main = types.ModuleType("__main__")
@@ -129,27 +132,40 @@ def run(source):
     main.__cached__ = None
     sys.modules["__main__"] = main
     sys.argv = [FILENAME]
+    # Pyodide installs traceback.print_exception as the hook; CPython's is the builtin.
+    sys.excepthook = sys.__excepthook__
     # Tracebacks read source lines through linecache; an mtime of None marks the entry as
     # not backed by a file, so linecache.checkcache() keeps it.
     linecache.cache[FILENAME] = (len(source), None, source.splitlines(True), FILENAME)
     # CPython seeds the random module from os.urandom at start-up; a reused interpreter must
     # too, or an example's "random" output would depend on the examples before it.
     random.seed()
-    patch = _patches_imported_objects(source)
-    if patch:
-        _taint(patch)
-    started = time.perf_counter()
-    namespace = main.__dict__
-    del main
-    status = _execute(source, namespace)
+    try:
+        code = compile(source, FILENAME, "exec")
+    except BaseException as exc:
+        # A script that does not compile has run no frame: CPython's report shows none.
+        return None, main.__dict__, _report(exc.with_traceback(None))
+    return code, main.__dict__, 0
+
+
+def report(exc, displayed):
+    """Report the exception that ended the example (``sys.last_exc``) given what Pyodide's call
+    of ``sys.excepthook`` wrote (the JavaScript error's message); return the exit status."""
+    return _report(exc, displayed)
+
+
+def finish(namespace):
+    """Finalize as ``Py_FinalizeEx`` does: atexit callbacks, flush, clear ``__main__`` (running
+    the ``finally`` of suspended generators and ``__del__`` methods), collect, flush."""
     atexit._run_exitfuncs()
     _flush_std_files()
     sys.modules.pop("__main__", None)
+    for name in ("last_exc", "last_type", "last_value", "last_traceback"):
+        sys.__dict__.pop(name, None)
     _clear_module_dict(namespace)
     del namespace
     gc.collect()
     _flush_std_files()
-    return status, (time.perf_counter() - started) * 1000
 
 
 class _Baseline:
@@ -173,6 +189,16 @@ class _Baseline:
                 if type(value) in (list, dict, set) and id(value) not in seen:
                     seen.add(id(value))
                     self.containers.append((value, value.copy()))
+        # Classes and other objects with a __dict__ that baseline modules hold: a change to one
+        # of them (json.JSONEncoder.item_separator = ";") cannot be seen any other way, since
+        # setting a class attribute raises no audit event. Compared with dict equality in C.
+        self.objects = []
+        for namespace, _ in self.namespaces:
+            for value in namespace.values():
+                attrs = _object_dict(value)
+                if attrs is not None and id(value) not in seen:
+                    seen.add(id(value))
+                    self.objects.append((value, attrs, dict(attrs)))
         self.environ = dict(os.environ)
         self.cwd = os.getcwd()
         self.umask = os.umask(0o022)
@@ -197,6 +223,42 @@ class _Baseline:
 
 
 _baseline = None
+
+
+def _object_dict(value):
+    """The attribute dict of a class or plain instance held by a module, else None."""
+    if isinstance(value, (types.ModuleType, types.FunctionType, types.BuiltinFunctionType)):
+        return None
+    try:
+        attrs = object.__getattribute__(value, "__dict__")
+    except Exception:
+        return None
+    return attrs if isinstance(attrs, (dict, types.MappingProxyType)) else None
+
+
+def _restore_objects(b):
+    """Put back the attributes of baseline classes and objects. Instance dicts are patched in
+    place (``logging.shutdown`` closes ``logging.lastResort`` at every exit); a class's dict is a
+    read-only view, so its attributes are set back with setattr/delattr. Returns why the
+    interpreter cannot be reused when that fails, else None."""
+    for value, attrs, saved in b.objects:
+        try:
+            if len(attrs) == len(saved) and attrs == saved:
+                continue
+        except BaseException:
+            pass
+        if type(attrs) is dict:
+            _restore(attrs, saved)
+            continue
+        try:
+            for key in [key for key in attrs if key not in saved]:
+                delattr(value, key)
+            for key, item in saved.items():
+                if attrs.get(key, _MISSING) is not item:
+                    setattr(value, key, item)
+        except BaseException:
+            return f"cannot restore the class {getattr(value, '__module__', '?')}.{getattr(value, '__qualname__', '?')}"
+    return None
 
 
 def _changed(live, saved):
@@ -277,52 +339,22 @@ def _audit(event, args):
         _taint(f"audit event {event}")
 
 
-def _patches_imported_objects(source):
-    """Static check for changes :func:`reset` cannot undo: an attribute store or delete whose
-    target is reached through an imported name (``json.JSONEncoder.x = 1``,
-    ``from json import JSONEncoder; JSONEncoder.x = 1``, ``setattr(JSONEncoder, ...)``).
-    Rebinding a module attribute (``sys.exit = f``) or an item of a module-level container
-    (``os.environ["X"] = "1"``) is undone by reset and is allowed.
-    Python offers no cheap runtime signal for these: setting a class attribute raises no audit
-    event, and comparing every standard-library class after each block costs ~7 ms.
-    """
-    import ast
+_registered_codecs = []
 
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
-        return None
-    modules, imported = set(), set(dir(builtins))
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                modules.add(alias.asname or alias.name.partition(".")[0])
-        elif isinstance(node, ast.ImportFrom):
-            imported.update(alias.asname or alias.name for alias in node.names)
 
-    def root(node):
-        depth = 0
-        while isinstance(node, (ast.Attribute, ast.Subscript)):
-            node, depth = node.value, depth + 1
-        return node, depth
+def _wrap_codecs_register():
+    """Route ``codecs.register`` through a wrapper that remembers search functions, because the
+    codec registry lives in C interpreter state that reset cannot otherwise see."""
+    import codecs
 
-    for node in ast.walk(tree):
-        targets = []
-        if isinstance(node, (ast.Attribute, ast.Subscript)) and isinstance(node.ctx, (ast.Store, ast.Del)):
-            targets.append(node)
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("setattr", "delattr"):
-            targets.extend(node.args[:1])
-        for target in targets:
-            base, depth = root(target)
-            if not isinstance(base, ast.Name):
-                if isinstance(target, ast.Attribute):
-                    return f"line {target.lineno}: sets an attribute of a computed object"
-                continue
-            # module.attr = x and module.container[key] = x are undone by reset's restore.
-            restorable = depth == 1 or (depth == 2 and isinstance(target, ast.Subscript))
-            if base.id in imported or (base.id in modules and not restorable):
-                return f"line {target.lineno}: changes an object imported from a module"
-    return None
+    original = codecs.register
+
+    def register(search_function, /):
+        original(search_function)
+        _registered_codecs.append(search_function)
+
+    register.__doc__ = original.__doc__
+    codecs.register = register
 
 
 def prepare():
@@ -330,6 +362,7 @@ def prepare():
     global _baseline
     _baseline = None
     sys.addaudithook(_audit)
+    _wrap_codecs_register()
     # Pyodide's own start-up registers exactly one atexit callback (logging.shutdown); reset
     # can put that back. Anything else means reset cannot restore atexit: never reuse.
     baseline = _Baseline()
@@ -364,6 +397,9 @@ def reset(memory_bytes, memory_limit):
         return b.tainted
     if memory_bytes > memory_limit:
         return f"memory grew to {memory_bytes // 2**20} MiB"
+    changed = _restore_objects(b)
+    if changed:
+        return changed
     sys.settrace(None)
     sys.setprofile(None)
     for name in [name for name in sys.modules if name not in b.modules]:
@@ -399,6 +435,10 @@ def reset(memory_bytes, memory_limit):
                 signal.signal(sig, handler)
             except (OSError, ValueError):
                 return f"cannot restore the handler of signal {sig}"
+    import codecs
+
+    while _registered_codecs:
+        codecs.unregister(_registered_codecs.pop())
     atexit._clear()
     logging = sys.modules["logging"]
     atexit.register(logging.shutdown)

@@ -9,6 +9,7 @@
  * warnings registry entry or atexit handler leaks from one block to the next.
  */
 import type { loadPyodide as LoadPyodideFn } from 'pyodide';
+import type { PyProxy } from 'pyodide/ffi';
 import type { OutputChunk, Stream } from './output.ts';
 
 /** Bumped whenever runner.py or this module changes what a block's output can be (cache key). */
@@ -191,7 +192,7 @@ export class ExampleRunner {
  * CPython command-line semantics documented in runner.py. Does not reset the interpreter; when
  * `discarded` is set, `py` must not be used again.
  */
-export async function runInInterpreter(py: Interpreter, code: string, options: RunOptions = {}): Promise<RunResult> {
+export async function runInInterpreter(py: Interpreter, code_: string, options: RunOptions = {}): Promise<RunResult> {
   const started = performance.now();
   const chunks: OutputChunk[] = [];
   const decoders = { stdout: new TextDecoder(), stderr: new TextDecoder() };
@@ -226,12 +227,28 @@ export async function runInInterpreter(py: Interpreter, code: string, options: R
   let execMs = 0;
   let fault: string | null = null;
   let discarded: string | null = null;
-  const run = py.pyimport(RUNNER_MODULE).run;
+  const runner = py.pyimport(RUNNER_MODULE);
+  const exec = py.pyimport('builtins').exec;
+  const execStarted = performance.now();
+  let namespace: PyProxy | null = null;
   try {
-    // A promising call lets asyncio.run() suspend the WebAssembly stack (JSPI) while awaiting.
-    const outcome = await run.callPromising(code);
-    [exitStatus, execMs] = outcome.toJs() as [number, number];
-    outcome.destroy();
+    const [code, ns, compileStatus] = runner.begin(code_) as [PyProxy | undefined, PyProxy, number];
+    namespace = ns;
+    exitStatus = compileStatus;
+    if (code) {
+      try {
+        // exec is called from JavaScript so that no Python frame of ours sits under the
+        // example's <module> frame; a promising call lets asyncio.run() suspend the
+        // WebAssembly stack (JSPI) while it awaits.
+        await exec.callPromising(code, namespace);
+      } catch (error) {
+        if ((error as Error)?.constructor?.name !== 'PythonError') throw error;
+        exitStatus = runner.report(py.pyimport('sys').last_exc, (error as Error).message);
+      } finally {
+        code.destroy();
+      }
+    }
+    runner.finish(namespace);
   } catch (error) {
     const { name, status } = error as { name?: string; status?: unknown };
     if ((name === 'ExitStatus' || name === 'Exit') && typeof status === 'number') {
@@ -242,11 +259,15 @@ export async function runInInterpreter(py: Interpreter, code: string, options: R
       fault = `${name ?? 'Error'}: ${(error as Error)?.message ?? String(error)}`;
       discarded = `interpreter fault: ${fault}`;
     }
-    execMs = performance.now() - started;
   } finally {
-    run.destroy();
+    execMs = performance.now() - execStarted;
     open = false; // anything written later (a reset's stray output) is not this block's
-    if (options.interruptBuffer && !discarded) py.setInterruptBuffer(undefined as never);
+    if (!discarded) {
+      namespace?.destroy();
+      runner.destroy();
+      exec.destroy();
+      if (options.interruptBuffer) py.setInterruptBuffer(undefined as never);
+    }
   }
   for (const [stream, decoder] of Object.entries(decoders)) {
     const rest = decoder.decode();
