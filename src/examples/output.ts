@@ -29,17 +29,27 @@ export interface RecordedOutput {
 }
 
 /**
+ * Control characters other than newline and tab, as a fence records them: their Unicode
+ * Control Pictures (U+2400 block), e.g. carriage return → `␍`, escape → `␛`. A raw carriage
+ * return would read back as a line break, and the others are invisible in a page.
+ */
+export function showControlCharacters(text: string): string {
+  return text.replace(/[\x00-\x08\x0b-\x1f\x7f]/g, (c) => String.fromCharCode(c === '\x7f' ? 0x2421 : 0x2400 + c.charCodeAt(0)));
+}
+
+/**
  * Merge runner chunks into a transcript.
  *
  * A line holding any stderr character counts as a stderr line. One final newline is dropped,
- * because a code fence cannot record it; every other byte is kept.
+ * because a code fence cannot record it; control characters are shown as Control Pictures
+ * ({@link showControlCharacters}); every other character is kept.
  */
 export function transcriptFromChunks(chunks: readonly OutputChunk[], exitStatus: number): RecordedOutput {
   let text = '';
   const stderr = new Set<number>();
   let line = 1;
   for (const chunk of chunks) {
-    for (const ch of chunk.text) {
+    for (const ch of showControlCharacters(chunk.text)) {
       if (ch === '\n') {
         if (chunk.stream === 'stderr') stderr.add(line);
         line++;

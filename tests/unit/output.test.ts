@@ -67,9 +67,14 @@ describe('transcriptFromChunks', () => {
     expect(transcriptFromChunks(chunks, 0)).toEqual({ text: 'hello', stderrLines: [], exitStatus: 0 });
   });
 
-  test('keeps every other byte: carriage returns, tabs, trailing spaces, non-ASCII', () => {
-    const t = transcriptFromChunks([out('50%\r100%\n\tindent  \nπ ≈ 3.14 \uFFFD\n')], 0);
-    expect(t.text).toBe('50%\r100%\n\tindent  \nπ ≈ 3.14 \uFFFD');
+  test('keeps every other character: tabs, trailing spaces, non-ASCII', () => {
+    const t = transcriptFromChunks([out('\tindent  \nπ ≈ 3.14 \uFFFD\n')], 0);
+    expect(t.text).toBe('\tindent  \nπ ≈ 3.14 \uFFFD');
+  });
+
+  test('shows control characters as Control Pictures, since a fence cannot hold a bare CR', () => {
+    const t = transcriptFromChunks([out('50%\r100%\n\x1b[1mbold\x7f\n')], 0);
+    expect(t.text).toBe('50%␍100%\n␛[1mbold␡');
   });
 
   test('counts lines by code point, so astral characters do not shift line numbers', () => {

@@ -352,7 +352,8 @@ describe('applyOutputEdits', () => {
     ['leading spaces on the first line', rec('    indented first')],
     ['text that looks like markdown or JSX', rec('# not a heading\n<div>{x}</div>\n- item\n> quote')],
     ['empty output with a status', rec('', [], 1)],
-    ['a carriage return (progress output)', rec('50%\r100%')],
+    // Transcripts show control characters as Control Pictures (output.ts), so a CR arrives as ␍.
+    ['a carriage return (progress output)', rec('50%␍100%')],
   ])('round-trips %s through update and extraction in every container', (_case, output) => {
     const containers: [string, (lines: string[]) => string[]][] = [
       ['top level', (lines) => lines],
