@@ -32,13 +32,27 @@ export function transcriptLines(output: RecordedOutput): string[] {
   ];
 }
 
-/** True when two transcripts are identical: same text, same stderr lines, same exit status. */
+/**
+ * The ellipsis marker: in a recorded output, `[...]` matches any text, including none and
+ * line breaks (like doctest's ELLIPSIS), for output that legitimately varies between runs
+ * (addresses, timings). Stderr line numbers are then not compared, since the marker may span lines.
+ */
+export const ELLIPSIS = '[...]';
+
+/** A regular expression for a recorded text containing {@link ELLIPSIS}. */
+function ellipsisPattern(text: string): RegExp {
+  const parts = text.split(ELLIPSIS).map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  return new RegExp(`^${parts.join('[\\s\\S]*?')}$`);
+}
+
+/**
+ * True when `actual` matches `recorded`: same text (or matching its `[...]` markers), same
+ * stderr lines, same exit status.
+ */
 export function outputsMatch(recorded: RecordedOutput, actual: RecordedOutput): boolean {
-  return (
-    recorded.text === actual.text &&
-    recorded.exitStatus === actual.exitStatus &&
-    recorded.stderrLines.join(',') === actual.stderrLines.join(',')
-  );
+  if (recorded.exitStatus !== actual.exitStatus) return false;
+  if (recorded.text.includes(ELLIPSIS)) return ellipsisPattern(recorded.text).test(actual.text);
+  return recorded.text === actual.text && recorded.stderrLines.join(',') === actual.stderrLines.join(',');
 }
 
 /**

@@ -2,6 +2,8 @@
  * Reporting: turns verification results into the text the CLI prints. Pure functions of the
  * reports, so tests can pin the exact wording.
  */
+import type { ContentProblem } from './extract.ts';
+import type { RecordedOutput } from './output.ts';
 import type { BlockResult, ContentFile, FileReport } from './verify.ts';
 
 /** Counts behind the summary line. */
@@ -39,7 +41,7 @@ export function summaryLine(t: Totals): string {
 /** One line per file once its blocks are done: `✓ content/a.mdx  8 passed, 1 skipped`. */
 export function fileLine(report: FileReport): string {
   const count = (status: BlockResult['status']) => report.results.filter((r) => r.status === status).length;
-  const failed = count('drifted') + count('missing');
+  const failed = count('drifted') + count('missing') + count('failed');
   const parts = [`${count('passed')} passed`];
   if (failed) parts.push(`${failed} failed`);
   if (count('skipped')) parts.push(`${count('skipped')} skipped`);
@@ -62,6 +64,8 @@ export function failureDetails(reports: readonly FileReport[], updateCommand: st
         out.push(`${where}: recorded output drifted (output fence at line ${r.block.output!.line}); re-record with: ${updateCommand} ${r.block.file}\n${r.diff}`);
       } else if (r.status === 'missing') {
         out.push(`${where}: python block has no output fence after it; record one with: ${updateCommand} ${r.block.file}`);
+      } else if (r.status === 'failed') {
+        out.push(`${where}: ${r.reason}${r.diff ? '\n' + r.diff : ''}`);
       }
     }
   }
@@ -77,6 +81,61 @@ export function inventoryLines(files: readonly ContentFile[]): string[] {
       const state = block.meta.norun !== null ? `not run: ${block.meta.norun}` : block.output ? 'run' : 'run (no output fence yet)';
       const firstLine = block.code.split('\n').find((l) => l.trim() !== '') ?? '';
       out.push(`${block.file}:${block.line}  ${state}  │ ${firstLine.slice(0, 60)}`);
+    }
+  }
+  return out;
+}
+
+/** One block in the JSON report. Outputs are transcripts as in output.ts (text, stderrLines, exitStatus). */
+export interface JsonBlock {
+  file: string;
+  line: number;
+  status: BlockResult['status'];
+  reason?: string;
+  expected: RecordedOutput | null;
+  actual: RecordedOutput | null;
+  /** Run time in ms; null when skipped or answered from the cache. */
+  durationMs: number | null;
+}
+
+/** The `--reporter json` document: every block, every content error, and the totals. */
+export function jsonReport(reports: readonly FileReport[]): { totals: Totals; errors: ContentProblem[]; blocks: JsonBlock[] } {
+  return {
+    totals: totals(reports),
+    errors: reports.flatMap((r) => r.problems),
+    blocks: reports.flatMap((report) =>
+      report.results.map((r) => ({
+        file: r.block.file,
+        line: r.block.line,
+        status: r.status,
+        ...(r.reason ? { reason: r.reason } : {}),
+        expected: r.block.output?.recorded ?? null,
+        actual: r.actual ?? null,
+        durationMs: r.durationMs ?? null,
+      })),
+    ),
+  };
+}
+
+/** Escape a GitHub Actions workflow-command value (https://github.com/actions/toolkit/blob/main/packages/core/src/command.ts). */
+function escapeData(text: string): string {
+  return text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+}
+function escapeProperty(text: string): string {
+  return escapeData(text).replace(/:/g, '%3A').replace(/,/g, '%2C');
+}
+
+/** `--reporter github`: one `::error file=…,line=…::…` annotation per failure and content error. */
+export function githubAnnotations(reports: readonly FileReport[]): string[] {
+  const out: string[] = [];
+  const annotate = (file: string, line: number, title: string, message: string) =>
+    out.push(`::error file=${escapeProperty(file)},line=${line},title=${escapeProperty(title)}::${escapeData(message)}`);
+  for (const report of reports) {
+    for (const p of report.problems) annotate(p.file, p.line, 'content error', p.message);
+    for (const r of report.results) {
+      if (r.status === 'drifted') annotate(r.block.file, r.block.line, 'recorded output drifted', r.diff ?? '');
+      else if (r.status === 'missing') annotate(r.block.file, r.block.line, 'missing output fence', 'run npm run verify -- --update');
+      else if (r.status === 'failed') annotate(r.block.file, r.block.line, 'example failed', `${r.reason}${r.diff ? '\n' + r.diff : ''}`);
     }
   }
   return out;

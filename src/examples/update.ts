@@ -77,10 +77,10 @@ export function applyOutputEdits(source: string, edits: readonly OutputEdit[]): 
  * crash mid-write leaves either the old file or the new one, never a truncated one.
  * @throws the file system's error; the temporary file is removed on failure.
  */
-export async function writeFileAtomic(path: string, text: string): Promise<void> {
+export async function writeFileAtomic(path: string, text: string | Uint8Array): Promise<void> {
   const temporary = `${path}.${randomBytes(6).toString('hex')}.tmp`;
   try {
-    await writeFile(temporary, text, 'utf8');
+    await writeFile(temporary, text);
     await rename(temporary, path);
   } catch (error) {
     await rm(temporary, { force: true });

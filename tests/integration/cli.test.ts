@@ -268,9 +268,10 @@ describe('determinism', () => {
     await writeFile(join(dir, 'a.mdx'), recorded.replace('Hello, world!\ndone\n```', 'Hello, World!\ndone\n```'));
     await writeFile(join(dir, 'b.mdx'), recorded);
     await writeFile(join(dir, 'c.mdx'), bare);
-    const first = await verify(dir);
-    const second = await verify(dir);
-    const reversed = await verify('--reverse', dir);
+    // --no-cache: each run must execute every block, or the comparison proves nothing.
+    const first = await verify('--no-cache', dir);
+    const second = await verify('--no-cache', dir);
+    const reversed = await verify('--no-cache', '--reverse', dir);
     for (const r of [first, second, reversed]) expect(r.code).toBe(1);
     expect(first.stdout).toMatch(/^finished in \d+\.\d s$/m);
     expect(lastLine(first.stdout)).toBe('7 passed, 5 failed, 3 skipped');
