@@ -58,10 +58,12 @@ export class ResultCache {
     return new ResultCache(file, entries);
   }
 
+  /** The cached transcript for `key`, or undefined. */
   get(key: string): RecordedOutput | undefined {
     return this.entries.get(key);
   }
 
+  /** Remember the transcript of a deterministic, successful run (saved by {@link save}). */
   set(key: string, output: RecordedOutput): void {
     this.entries.set(key, output);
     this.dirty = true;

@@ -12,8 +12,9 @@ import { visit } from 'unist-util-visit';
 import { MetaError, readPythonMeta, type PythonMeta } from './meta.ts';
 import { readOutputFence, type RecordedOutput } from './output.ts';
 
-/** Fence language of runnable examples, and of their recorded output. */
+/** Fence language of runnable examples. */
 export const PYTHON_LANG = 'python';
+/** Fence language of recorded outputs. */
 export const OUTPUT_LANG = 'output';
 
 /** A problem in a content file, located for `file:line:column` reports. */
