@@ -110,17 +110,17 @@ async function main(): Promise<number> {
   const fingerprint = await runtimeFingerprint(PYODIDE_VERSION);
   const cache = await ResultCache.open(DEFAULT_CACHE_DIR);
   // Workers start only when a block has to run: a fully cached run never loads Pyodide.
-  let pool: Promise<RunnerPool> | null = null;
+  const lazy: { pool?: Promise<RunnerPool> } = {};
   const runner: BlockRunner = {
     run(code, options) {
-      if (!pool) {
+      lazy.pool ??= (() => {
         process.stderr.write(`Loading Pyodide ${PYODIDE_VERSION} in ${jobs} worker(s)…\n`);
-        pool = startPool(DEFAULT_CACHE_DIR, fingerprint, jobs).then((p) => {
+        return startPool(DEFAULT_CACHE_DIR, fingerprint, jobs).then((pool) => {
           process.stderr.write(`Pyodide ready in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
-          return p;
+          return pool;
         });
-      }
-      return pool.then((p) => p.run(code, options));
+      })();
+      return lazy.pool.then((pool) => pool.run(code, options));
     },
   };
   const keys = new Set<string>();
@@ -148,7 +148,7 @@ async function main(): Promise<number> {
       },
     });
   } finally {
-    if (pool) await (await pool).close();
+    if (lazy.pool) await (await lazy.pool).close();
   }
   if (tty) process.stderr.write('\r\x1b[K');
   // Prune entries of blocks that no longer exist only when every file was looked at.

@@ -12,9 +12,6 @@ import type { loadPyodide as LoadPyodideFn } from 'pyodide';
 import type { PyProxy } from 'pyodide/ffi';
 import type { OutputChunk, Stream } from './output.ts';
 
-/** Bumped whenever runner.py or this module changes what a block's output can be (cache key). */
-export const RUNNER_VERSION = '1';
-
 /** `loadPyodide` from the `pyodide` package, or the same function loaded from a self-hosted URL. */
 export type LoadPyodide = typeof LoadPyodideFn;
 
