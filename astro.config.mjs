@@ -18,7 +18,7 @@ export default defineConfig({
         'How Python’s try/finally really behaves, with examples that are executed at build time and whose output is checked.',
       editLink: { baseUrl: `${REPO}/edit/main/` },
       // Explicit slugs: a reading order, and a build error if a page goes missing.
-      sidebar: [{ label: 'Guide', items: ['finally', 'finally-vs-with', 'exit-semantics'] }],
+      sidebar: [{ label: 'Guide', items: ['finally', 'finally-vs-with', 'exit-semantics', 'generators-async', 'myths'] }],
       customCss: ['./src/styles/examples.css'],
       // Starlight only runs its Markdown transforms (asides, heading anchors) under
       // src/content/docs/ unless told about other content folders.
