@@ -2,6 +2,7 @@
 import starlight from '@astrojs/starlight';
 import { defineConfig } from 'astro/config';
 import { examples } from './src/integrations/remark-examples.ts';
+import { runtime } from './src/integrations/runtime.ts';
 
 /** Placeholder repository: edit links are `${REPO}/edit/main/content/<page>.mdx`. */
 const REPO = 'https://github.com/example/finally-verified';
@@ -19,7 +20,7 @@ export default defineConfig({
       editLink: { baseUrl: `${REPO}/edit/main/` },
       // Explicit slugs: a reading order, and a build error if a page goes missing.
       sidebar: [{ label: 'Guide', items: ['finally', 'finally-vs-with', 'exit-semantics', 'generators-async', 'myths'] }],
-      customCss: ['./src/styles/examples.css'],
+      customCss: ['./src/styles/examples.css', './src/client/runner.css'],
       // Starlight only runs its Markdown transforms (asides, heading anchors) under
       // src/content/docs/ unless told about other content folders.
       markdown: { processedDirs: ['./content'] },
@@ -27,5 +28,9 @@ export default defineConfig({
     // Our examples transform, added to the Markdown processor that renders .md and .mdx: Astro 7's
     // default processor is Sätteri, which ignores markdown.remarkPlugins (see remark-examples.ts).
     examples(),
+    // Run buttons: self-hosted Pyodide under /pyodide/<version>/, cross-origin isolation headers
+    // (dev, preview, and a _headers file), the client script, a service worker for offline reading,
+    // and a build-time check that every internal link resolves.
+    runtime(),
   ],
 });

@@ -18,7 +18,8 @@ function setUp(quiz: HTMLElement): void {
   const feedback = quiz.querySelector<HTMLElement>('.quiz-feedback');
   const rightText = choices[answer]?.querySelector('.quiz-choice-text')?.textContent ?? '';
 
-  const reveal = (picked: number | null): void => {
+  /** `picked` null: revealed without a guess; `moveFocus` false when another control keeps focus. */
+  const reveal = (picked: number | null, moveFocus = true): void => {
     if (quiz.dataset.state === 'answered') return;
     quiz.dataset.state = 'answered';
     for (const button of choices) button.setAttribute('aria-disabled', 'true');
@@ -34,7 +35,7 @@ function setUp(quiz: HTMLElement): void {
             : `Not quite: you picked ${letter(picked)}, the answer is ${letter(answer)}.`;
       feedback.textContent = `${verdict} The recorded output is now shown under the code, and the explanation below.`;
     }
-    if (picked === null) {
+    if (picked === null && moveFocus) {
       // The skip button disappears once answered: keep keyboard focus in the quiz.
       feedback?.setAttribute('tabindex', '-1');
       feedback?.focus();
@@ -51,6 +52,12 @@ function setUp(quiz: HTMLElement): void {
     skip.disabled = false;
     skip.addEventListener('click', () => reveal(null));
   }
+  // A Run button in the example (src/client/) shows a live output anyway: running the code counts
+  // as choosing to see the answer, so reveal the recorded output too, leaving focus on the button.
+  quiz.querySelector('.quiz-example')?.addEventListener('click', (event) => {
+    const target = event.target as Element | null;
+    if (target?.closest('.example-controls button')) reveal(null, false);
+  });
   quiz.dataset.state = 'pending';
 }
 

@@ -6,7 +6,9 @@
  * The HTML it produces is the contract the Run button builds on:
  *
  * ```html
- * <div class="example" data-example-line="12">          <!-- line of the python fence: the verifier's id is file:line -->
+ * <div class="example" data-example-line="12"          <!-- line of the python fence: the verifier's id is file:line -->
+ *      data-example-file="content/finally.mdx"           <!-- that file, relative to the project root (when known) -->
+ *      data-code="print(&quot;hi&quot;)">                  <!-- the block's source as the verifier runs it (runnable examples only) -->
  *   <div class="expressive-code">…</div>                 <!-- the python fence, untouched, highlighted by Expressive Code -->
  *   <div class="example-controls"></div>                 <!-- empty: the Run button goes here (runnable examples only) -->
  *   <figure class="example-output not-content" data-exit-status="1" data-stderr-lines="2-3">
@@ -24,6 +26,9 @@
  * </div>
  * ```
  *
+ * `data-code` and `data-example-file` were added for the Run button (src/client/): the client reads
+ * the source from there rather than from the highlighted HTML. Everything else is as it was.
+ *
  * Transcript lines are `span.line`, separated by `"\n"` text nodes; a line's text is its text
  * minus any `.example-stream-label` (a visually hidden label telling screen readers the line came
  * from stderr). `data-stderr-lines` uses the fence-meta syntax (`""` when none).
@@ -37,6 +42,7 @@
  * not remark plugins; so the same transform is offered as both, and {@link examples} registers the
  * one the configured `markdown.processor` runs.
  */
+import { isAbsolute, relative, sep } from 'node:path';
 import type { AstroIntegration } from 'astro';
 import type { Code, Root, RootContent, Text } from 'mdast';
 import { pairExamples, type ExamplePair } from '../examples/extract.ts';
@@ -107,12 +113,13 @@ export function renderOutput(recorded: RecordedOutput): ElementNode {
  *
  * @param pair a python fence and its output fence (or null), from {@link pairExamples}.
  * @param where `file:line` of the python fence, for error messages.
+ * @param file the content file's path relative to the project root, written as `data-example-file`.
  * @returns the `div.example` wrapper, holding what follows the code (controls and figure, or the
  *   norun note); the caller makes the python code node its first child and removes the output node.
  * @throws Error (with `where`) when the python or output fence meta is invalid; `npm run verify`
  *   reports the same problems first, this only keeps a bad page from rendering silently wrong.
  */
-export function renderExample(pair: ExamplePair, where: string): ElementNode {
+export function renderExample(pair: ExamplePair, where: string, file?: string): ElementNode {
   const line = pair.python.position?.start.line;
   const located = (error: unknown): never => {
     if (error instanceof MetaError) throw new Error(`${where}: ${error.message}`);
@@ -126,10 +133,13 @@ export function renderExample(pair: ExamplePair, where: string): ElementNode {
   }
   const properties: ElementNode['data']['hProperties'] = { className: norun === null ? ['example'] : ['example', 'example-norun'] };
   if (line !== undefined) properties.dataExampleLine = line;
+  if (file) properties.dataExampleFile = file;
   if (norun !== null) {
     // A norun block has no output fence (verify rejects one), and nothing for a Run button to do.
     return element('div', properties, [element('p', { className: ['example-note', 'not-content'] }, [text(`Not run: ${norun}`)])]);
   }
+  // The source exactly as the verifier runs it (extract.ts normalizes line endings the same way).
+  properties.dataCode = pair.python.value.replace(/\r\n?/g, '\n');
   const after: ElementNode[] = [element('div', { className: ['example-controls'] })];
   if (pair.output) {
     try {
@@ -146,6 +156,13 @@ function locate(file: string | undefined, node: Code): string {
   return `${file ?? '<unknown file>'}:${node.position?.start.line ?? '?'}`;
 }
 
+/** `file` relative to the project root (the working directory), with `/` separators, as the verifier names it. */
+function projectPath(file: string | undefined): string | undefined {
+  if (!file) return undefined;
+  const path = isAbsolute(file) ? relative(process.cwd(), file) : file;
+  return path.split(sep).join('/');
+}
+
 /**
  * The transform as a remark (unified) plugin, for a `unified()` processor and for tests.
  *
@@ -156,7 +173,7 @@ export function remarkExamples() {
   return (tree: Root, file?: { path?: string }): void => {
     // Last first, so that splicing a pair does not move the indices of those before it.
     for (const pair of pairExamples(tree).pairs.reverse()) {
-      const wrapper = renderExample(pair, locate(file?.path, pair.python));
+      const wrapper = renderExample(pair, locate(file?.path, pair.python), projectPath(file?.path));
       wrapper.children.unshift(pair.python as unknown as ElementNode);
       pair.parent.children.splice(pair.index, pair.output ? 2 : 1, wrapper as unknown as RootContent);
     }
@@ -182,7 +199,7 @@ export const satteriExamples = {
   before(root: Readonly<Root>, ctx: SatteriContext): void {
     const file = ctx.fileURL ? decodeURIComponent(ctx.fileURL.pathname) : undefined;
     for (const pair of pairExamples(root as Root).pairs) {
-      ctx.wrapNode(pair.python, renderExample(pair, locate(file, pair.python)));
+      ctx.wrapNode(pair.python, renderExample(pair, locate(file, pair.python), projectPath(file)));
       if (pair.output) ctx.removeNode(pair.output);
     }
   },

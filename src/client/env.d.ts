@@ -1,0 +1,15 @@
+/**
+ * Build-time constants of the client, defined by src/integrations/runtime.ts (Vite `define`).
+ */
+/// <reference types="vite/client" />
+
+declare const __EXAMPLES_RUNTIME__: {
+  /** Pyodide's version, e.g. `314.0.7`. */
+  version: string;
+  /** Absolute path of the self-hosted Pyodide folder, ending in `/` (e.g. `/pyodide/314.0.7/`). */
+  indexPath: string;
+  /** Bytes a cold start fetches (wasm, standard library, lock file), for the progress bar. */
+  downloadBytes: number;
+  /** Path of the service worker script, or null (dev server: none). */
+  serviceWorker: string | null;
+};

@@ -1,0 +1,354 @@
+/**
+ * Run buttons for the verified examples: the only client code every page loads (added by
+ * src/integrations/runtime.ts). It is small on purpose; the runtime host, the output panel and the
+ * verdict (session.ts) load on the reader's first sign of intent (hover, focus or click on Run),
+ * the editor (editor.ts, CodeMirror) on Edit, and Pyodide itself only when a run needs it.
+ *
+ * Each runnable example (`div.example[data-code]`, markup in src/integrations/remark-examples.ts)
+ * gets an `<example-runner>` element in its empty `.example-controls`:
+ *
+ * ```html
+ * <example-runner>
+ *   <div class="example-buttons" role="group" aria-label="Example 2">
+ *     <button class="example-run-button">Run<span class="sr-only"> example 2</span></button>
+ *     <button class="example-stop-button" hidden>Stop…</button>
+ *     <button class="example-edit-button">Edit…</button> <button class="example-reset-button" hidden>Reset…</button>
+ *     <button class="example-copy-button">Copy…</button> <button class="example-share-button" hidden>Copy link…</button>
+ *   </div>
+ *   <p class="example-run-status" role="status"></p>
+ * </example-runner>
+ * ```
+ *
+ * Without JavaScript nothing is added: the code and its recorded output read as they are.
+ * A link whose hash is `#example-<line>=<code in base64url>` opens that example's editor with the code.
+ */
+import type { EditorHandle } from './editor.ts';
+import type { RunHandle } from './session.ts';
+
+type Session = typeof import('./session.ts');
+let session: Promise<Session> | null = null;
+const loadSession = (): Promise<Session> => (session ??= import('./session.ts'));
+
+function button(className: string, text: string, context: string): HTMLButtonElement {
+  const node = document.createElement('button');
+  node.type = 'button';
+  node.className = `example-button ${className}`;
+  const hidden = document.createElement('span');
+  hidden.className = 'sr-only';
+  hidden.textContent = ` ${context}`;
+  node.append(text, hidden);
+  return node;
+}
+
+/** Base64url of UTF-8 text, for share links. */
+export function encodeCode(code: string): string {
+  let binary = '';
+  for (const byte of new TextEncoder().encode(code)) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+export function decodeCode(text: string): string {
+  const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/'));
+  return new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
+}
+
+async function copyText(text: string): Promise<boolean> {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    const area = document.createElement('textarea');
+    area.value = text;
+    area.setAttribute('readonly', '');
+    area.style.position = 'fixed';
+    area.style.opacity = '0';
+    document.body.append(area);
+    area.select();
+    const ok = document.execCommand('copy');
+    area.remove();
+    return ok;
+  }
+}
+
+/** The Run/Stop/Edit/Reset/Copy controls of one example. */
+export class ExampleRunnerElement extends HTMLElement {
+  private example!: HTMLElement;
+  private original = '';
+  private editedCode: string | null = null;
+  private editor: EditorHandle | null = null;
+  private editorBox: HTMLElement | null = null;
+  private opening: Promise<void> | null = null;
+  private running: RunHandle | null = null;
+  private busy = false;
+  private stopRequested = false;
+  private runButton!: HTMLButtonElement;
+  private stopButton!: HTMLButtonElement;
+  private editButton!: HTMLButtonElement;
+  private resetButton!: HTMLButtonElement;
+  private copyButton!: HTMLButtonElement;
+  private shareButton!: HTMLButtonElement;
+  private status!: HTMLElement;
+
+  connectedCallback(): void {
+    if (this.runButton) return;
+    const example = this.closest<HTMLElement>('div.example');
+    if (!example || example.dataset.code === undefined) return;
+    this.example = example;
+    this.original = example.dataset.code;
+    const context = this.dataset.label ?? 'example';
+    const group = document.createElement('div');
+    group.className = 'example-buttons';
+    group.setAttribute('role', 'group');
+    group.setAttribute('aria-label', context.replace(/^./, (c) => c.toUpperCase()));
+    this.runButton = button('example-run-button', 'Run', context);
+    this.stopButton = button('example-stop-button', 'Stop', context);
+    this.editButton = button('example-edit-button', 'Edit', context);
+    this.resetButton = button('example-reset-button', 'Reset', context);
+    this.copyButton = button('example-copy-button', 'Copy', `the code of ${context}`);
+    this.shareButton = button('example-share-button', 'Copy link', `to the edited ${context}`);
+    this.stopButton.hidden = true;
+    this.resetButton.hidden = true;
+    this.shareButton.hidden = true;
+    group.append(this.runButton, this.stopButton, this.editButton, this.resetButton, this.copyButton, this.shareButton);
+    this.status = document.createElement('p');
+    this.status.className = 'example-run-status';
+    this.status.setAttribute('role', 'status');
+    this.append(group, this.status);
+
+    // Warm-up on intent: load the run module and start Pyodide in the worker.
+    const warm = () => void loadSession().then((s) => s.warmUp());
+    this.runButton.addEventListener('pointerenter', warm, { once: true });
+    this.runButton.addEventListener('focus', warm, { once: true });
+    this.runButton.addEventListener('click', () => void this.run());
+    this.stopButton.addEventListener('click', () => this.stop());
+    this.editButton.addEventListener('click', () => void this.edit());
+    this.resetButton.addEventListener('click', () => this.reset());
+    this.copyButton.addEventListener('click', () => void this.copy());
+    this.shareButton.addEventListener('click', () => void this.share());
+  }
+
+  /** The code a run uses: the edited text, else the original. */
+  get code(): string {
+    return this.editedCode ?? this.original;
+  }
+
+  get edited(): boolean {
+    return this.editedCode !== null && this.editedCode !== this.original;
+  }
+
+  private say(text: string): void {
+    this.status.textContent = text;
+  }
+
+  async run(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    this.stopRequested = false;
+    this.runButton.setAttribute('aria-disabled', 'true');
+    this.stopButton.hidden = false;
+    this.dataset.state = 'running';
+    this.say('Starting…');
+    try {
+      const s = await loadSession();
+      if (this.stopRequested) {
+        this.say('Cancelled before it started.');
+        return;
+      }
+      const { handle, finished } = s.startRun({
+        example: this.example,
+        code: this.code,
+        edited: this.edited,
+        onStatus: (text) => this.say(text),
+      });
+      this.running = handle;
+      await finished;
+    } catch (error) {
+      this.say(`Could not run: ${(error as Error).message}`);
+    } finally {
+      this.running = null;
+      this.busy = false;
+      this.runButton.removeAttribute('aria-disabled');
+      // Stop disappears: keep keyboard focus on this example's controls.
+      const stopHadFocus = document.activeElement === this.stopButton;
+      this.stopButton.hidden = true;
+      this.stopButton.removeAttribute('aria-disabled');
+      this.dataset.state = 'idle';
+      if (stopHadFocus) this.runButton.focus();
+    }
+  }
+
+  stop(): void {
+    if (!this.busy || this.stopRequested) return;
+    this.stopRequested = true;
+    this.stopButton.setAttribute('aria-disabled', 'true');
+    this.say(this.running ? 'Stopping: KeyboardInterrupt sent…' : 'Cancelling…');
+    this.running?.stop();
+  }
+
+  /** Open the editor (loading CodeMirror) and focus it. */
+  async edit(initial?: string): Promise<void> {
+    if (this.editor) {
+      if (initial !== undefined) this.replaceEditor(initial);
+      this.editor.focus();
+      return;
+    }
+    this.opening ??= this.openEditor(initial);
+    await this.opening;
+    this.opening = null;
+  }
+
+  private async openEditor(initial?: string): Promise<void> {
+    this.say('Loading the editor…');
+    let createEditor: typeof import('./editor.ts').createEditor;
+    try {
+      ({ createEditor } = await import('./editor.ts'));
+    } catch (error) {
+      this.say(`Could not load the editor: ${(error as Error).message}`);
+      return;
+    }
+    const code = this.example.querySelector<HTMLElement>(':scope > .expressive-code');
+    const box = document.createElement('div');
+    box.className = 'example-editor';
+    const hint = document.createElement('p');
+    hint.className = 'example-editor-hint';
+    hint.id = `example-editor-hint-${this.dataset.index ?? Math.random().toString(36).slice(2)}`;
+    hint.textContent = 'Editing. Ctrl+Enter (⌘+Enter) runs, Tab indents, Esc leaves the editor. Reset restores the original code.';
+    box.append(hint);
+    this.editorBox = box;
+    this.editedCode = initial ?? this.code;
+    this.mountEditor(createEditor, this.editedCode, hint.id);
+    if (code) {
+      code.hidden = true;
+      code.after(box);
+    } else {
+      this.closest('.example-controls')?.before(box);
+    }
+    this.editButton.hidden = true;
+    this.resetButton.hidden = false;
+    this.updateShare();
+    this.say('');
+    this.editor!.focus();
+  }
+
+  private createEditorFn: typeof import('./editor.ts').createEditor | null = null;
+
+  private mountEditor(createEditor: typeof import('./editor.ts').createEditor, text: string, hintId: string): void {
+    this.createEditorFn = createEditor;
+    const name = this.dataset.label ?? 'example';
+    this.editor = createEditor({
+      code: text,
+      label: `Python code of ${name}, editable`,
+      describedBy: hintId,
+      onRun: () => void this.run(),
+      onEscape: () => this.runButton.focus(),
+      onChange: (value) => {
+        this.editedCode = value;
+        this.updateShare();
+      },
+    });
+    this.editorBox!.append(this.editor.element);
+  }
+
+  private replaceEditor(text: string): void {
+    if (!this.editor || !this.createEditorFn || !this.editorBox) return;
+    this.editor.destroy();
+    this.editor.element.remove();
+    this.editedCode = text;
+    this.mountEditor(this.createEditorFn, text, this.editorBox.querySelector('.example-editor-hint')!.id);
+    this.updateShare();
+  }
+
+  private updateShare(): void {
+    this.shareButton.hidden = !this.edited;
+  }
+
+  /** Close the editor, show the original code again and remove the live output. */
+  reset(): void {
+    this.stop();
+    this.editor?.destroy();
+    this.editor = null;
+    this.editorBox?.remove();
+    this.editorBox = null;
+    this.editedCode = null;
+    const code = this.example.querySelector<HTMLElement>(':scope > .expressive-code');
+    if (code) code.hidden = false;
+    this.editButton.hidden = false;
+    this.resetButton.hidden = true;
+    this.shareButton.hidden = true;
+    void session?.then((s) => s.clearRun(this.example));
+    this.editButton.focus();
+    this.say('Reset: the original code is back.');
+  }
+
+  private async copy(): Promise<void> {
+    this.say((await copyText(this.code)) ? 'Code copied to the clipboard.' : 'Could not copy: select the code and copy it.');
+  }
+
+  /** A link to this page that opens this example's editor with the edited code. */
+  shareLink(): string {
+    const url = new URL(location.href);
+    url.hash = `example-${this.example.dataset.exampleLine}=${encodeCode(this.code)}`;
+    return url.href;
+  }
+
+  private async share(): Promise<void> {
+    this.say((await copyText(this.shareLink())) ? 'Link to your edited code copied.' : 'Could not copy the link.');
+  }
+}
+
+/** Add the controls to every runnable example of the page, then open a shared edit if the URL holds one. */
+function init(): void {
+  if (!customElements.get('example-runner')) customElements.define('example-runner', ExampleRunnerElement);
+  let index = 0;
+  for (const example of document.querySelectorAll<HTMLElement>('div.example[data-code]:not(.example-norun)')) {
+    index++;
+    const controls = example.querySelector<HTMLElement>(':scope > .example-controls');
+    if (!controls || controls.querySelector('example-runner')) continue;
+    const element = document.createElement('example-runner') as ExampleRunnerElement;
+    element.dataset.index = String(index);
+    element.dataset.label = `example ${index}`;
+    controls.append(element);
+  }
+  openSharedEdit();
+}
+
+function openSharedEdit(): void {
+  const match = /^#example-(\d+)=([A-Za-z0-9_-]*)$/.exec(location.hash);
+  if (!match) return;
+  const example = document.querySelector<HTMLElement>(`div.example[data-example-line="${match[1]}"]`);
+  const element = example?.querySelector<ExampleRunnerElement>('example-runner');
+  if (!element) return;
+  let code: string;
+  try {
+    code = decodeCode(match[2]!);
+  } catch {
+    return;
+  }
+  example!.scrollIntoView({ block: 'center' });
+  void element.edit(code);
+}
+
+function registerServiceWorker(): void {
+  const path = __EXAMPLES_RUNTIME__.serviceWorker;
+  if (!path || !('serviceWorker' in navigator)) return;
+  const register = async () => {
+    try {
+      const registration = await navigator.serviceWorker.register(path);
+      await navigator.serviceWorker.ready;
+      // Pages and assets fetched before the worker controlled this page: keep them too.
+      const keep = () => {
+        const urls = [location.href.split('#')[0]!, ...performance.getEntriesByType('resource').map((e) => e.name)];
+        (navigator.serviceWorker.controller ?? registration.active)?.postMessage({ type: 'cache', urls });
+      };
+      if (navigator.serviceWorker.controller) keep();
+      else navigator.serviceWorker.addEventListener('controllerchange', keep, { once: true });
+    } catch {
+      // No offline reading; nothing else depends on it.
+    }
+  };
+  if (document.readyState === 'complete') void register();
+  else addEventListener('load', () => void register(), { once: true });
+}
+
+init();
+registerServiceWorker();

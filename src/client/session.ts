@@ -1,0 +1,343 @@
+/**
+ * Running one example and showing its output: the live panel under the recorded output, fed by the
+ * runner worker's chunks as they are written, then the exit status, the time and the verdict against
+ * the recorded output, computed by the same code the build verifier uses (src/examples/output.ts,
+ * src/examples/compare.ts). Loaded with the runtime host on the reader's first sign of intent.
+ *
+ * Everything the example prints is inserted as text (text nodes, `textContent`), never as HTML.
+ *
+ * Panel markup (the e2e tests read it):
+ *
+ * ```html
+ * <section class="example-run not-content" data-state="running|done|stopped|killed|cancelled|error"
+ *          data-exit-status="1" data-edited="false" aria-labelledby="…">
+ *   <div class="example-run-bar"><span id="…">Your run</span> <span class="example-run-badge">edited code</span></div>
+ *   <div class="example-run-loading"><progress …></progress><span>Loading Python…</span></div>
+ *   <pre class="example-run-transcript" role="log" aria-label="Output of your run">
+ *     <span class="chunk" data-stream="stdout">text</span>
+ *     <span class="chunk stderr" data-stream="stderr"><span class="example-stream-label">stderr: </span>text</span>
+ *   </pre>
+ *   <p class="example-run-empty">(no output)</p>
+ *   <p class="example-run-exit">exit status 1 · 0.03 s</p>
+ *   <p class="example-run-note">Killed: …</p>
+ *   <div class="example-run-verdict" data-verdict="match|differs|edited|stopped">
+ *     <p>Matches the recorded output</p> <pre class="example-run-diff">…</pre>
+ *   </div>
+ * </section>
+ * ```
+ */
+import { diffOutputs, outputsMatch } from '../examples/compare.ts';
+import { parseLineRanges, showControlCharacters, transcriptFromChunks, type OutputChunk, type RecordedOutput } from '../examples/output.ts';
+import { canInterrupt, getHost, hasJspi, STOP_GRACE_MS, type RunHandle, type RunOutcome, type RuntimeState } from './host.ts';
+
+export { canInterrupt, hasJspi };
+
+/** Start loading the runtime (hover or focus on a Run button). */
+export function warmUp(): void {
+  if (hasJspi()) void getHost().warmUp().catch(() => {});
+}
+
+/**
+ * The recorded output of an example, read from its figure (markup: src/integrations/remark-examples.ts):
+ * each `span.line` minus its `.example-stream-label`, `data-stderr-lines`, `data-exit-status`.
+ * @returns null when the example has no recorded output.
+ */
+export function readRecorded(example: HTMLElement): RecordedOutput | null {
+  const figure = example.querySelector<HTMLElement>(':scope > figure.example-output');
+  if (!figure) return null;
+  const lines = [...figure.querySelectorAll<HTMLElement>('pre.example-transcript > span.line')].map((line) =>
+    [...line.childNodes]
+      .filter((node) => !(node instanceof HTMLElement && node.classList.contains('example-stream-label')))
+      .map((node) => node.textContent)
+      .join(''),
+  );
+  return {
+    text: lines.join('\n'),
+    stderrLines: parseLineRanges(figure.dataset.stderrLines ?? ''),
+    exitStatus: Number(figure.dataset.exitStatus ?? 0),
+  };
+}
+
+const seconds = (ms: number) => (ms < 1000 ? `${(ms / 1000).toFixed(2)} s` : `${(ms / 1000).toFixed(1)} s`);
+const megabytes = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, className: string, text?: string): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+let panelCount = 0;
+
+/** The live output panel of one example. */
+class Panel {
+  readonly root: HTMLElement;
+  private readonly badge: HTMLElement;
+  private readonly loading: HTMLElement;
+  private readonly progress: HTMLProgressElement;
+  private readonly loadingText: HTMLElement;
+  private readonly transcript: HTMLPreElement;
+  private readonly empty: HTMLElement;
+  private readonly exit: HTMLElement;
+  private readonly note: HTMLElement;
+  private readonly verdict: HTMLElement;
+  private pending: OutputChunk[] = [];
+  private frame = 0;
+  chunks: OutputChunk[] = [];
+
+  constructor(example: HTMLElement) {
+    const id = `example-run-${++panelCount}`;
+    this.root = el('section', 'example-run not-content');
+    this.root.setAttribute('aria-labelledby', `${id}-title`);
+    const bar = el('div', 'example-run-bar');
+    const title = el('span', 'example-run-title', 'Your run');
+    title.id = `${id}-title`;
+    this.badge = el('span', 'example-run-badge', 'edited code');
+    bar.append(title, ' ', this.badge);
+    this.loading = el('div', 'example-run-loading');
+    this.progress = el('progress', '');
+    this.progress.id = `${id}-progress`;
+    this.loadingText = el('label', 'example-run-loading-text');
+    this.loadingText.setAttribute('for', this.progress.id);
+    this.loading.append(this.progress, this.loadingText);
+    this.transcript = el('pre', 'example-run-transcript');
+    this.transcript.setAttribute('role', 'log');
+    this.transcript.setAttribute('aria-label', 'Output of your run');
+    this.empty = el('p', 'example-run-empty', '(no output)');
+    this.exit = el('p', 'example-run-exit');
+    this.note = el('p', 'example-run-note');
+    this.verdict = el('div', 'example-run-verdict');
+    this.root.append(bar, this.loading, this.transcript, this.empty, this.exit, this.note, this.verdict);
+    const anchor =
+      example.querySelector(':scope > figure.example-output') ?? example.querySelector(':scope > .example-controls') ?? example.lastElementChild;
+    anchor?.after(this.root);
+  }
+
+  reset(edited: boolean): void {
+    cancelAnimationFrame(this.frame);
+    this.pending = [];
+    this.chunks = [];
+    this.transcript.replaceChildren();
+    this.badge.hidden = !edited;
+    this.root.dataset.edited = String(edited);
+    this.root.removeAttribute('data-exit-status');
+    for (const node of [this.loading, this.empty, this.exit, this.note, this.verdict]) node.hidden = true;
+    this.verdict.replaceChildren();
+    this.verdict.removeAttribute('data-verdict');
+    this.setState('running');
+  }
+
+  setState(state: string): void {
+    this.root.dataset.state = state;
+  }
+
+  showLoading(state: RuntimeState): void {
+    if (state.phase !== 'loading') {
+      this.loading.hidden = true;
+      return;
+    }
+    this.loading.hidden = false;
+    if (state.stage === 'download') {
+      this.progress.max = state.total;
+      this.progress.value = Math.min(state.loaded, state.total);
+      this.loadingText.textContent = `Loading Python: ${megabytes(state.loaded)} of ${megabytes(state.total)} (once per visit)`;
+    } else {
+      this.progress.removeAttribute('value'); // indeterminate
+      this.loadingText.textContent = state.stage === 'start' ? 'Starting Python…' : 'Starting a fresh Python…';
+    }
+  }
+
+  /** Queue a chunk for display at the next frame (one DOM update per frame however much is printed). */
+  write(chunk: OutputChunk): void {
+    this.chunks.push(chunk);
+    this.pending.push(chunk);
+    if (!this.frame) this.frame = requestAnimationFrame(() => this.flush());
+  }
+
+  flush(): void {
+    cancelAnimationFrame(this.frame);
+    this.frame = 0;
+    for (const chunk of this.pending) {
+      const text = showControlCharacters(chunk.text);
+      const last = this.transcript.lastElementChild as HTMLElement | null;
+      if (last?.dataset.stream === chunk.stream) {
+        last.append(text);
+        continue;
+      }
+      const span = el('span', chunk.stream === 'stderr' ? 'chunk stderr' : 'chunk');
+      span.dataset.stream = chunk.stream;
+      if (chunk.stream === 'stderr') {
+        const label = el('span', 'example-stream-label', 'stderr: ');
+        label.dataset.pagefindIgnore = '';
+        span.append(label);
+      }
+      span.append(text);
+      this.transcript.append(span);
+    }
+    this.pending = [];
+  }
+
+  /** Show how the run ended. */
+  finish(outcome: RunOutcome, recorded: RecordedOutput | null, label: string, edited: boolean, loadMs: number | null): string {
+    this.flush();
+    this.loading.hidden = true;
+    this.empty.hidden = this.transcript.childNodes.length > 0 || outcome.kind === 'cancelled';
+    const started = loadMs === null ? '' : ` (Python started in ${seconds(loadMs)})`;
+    switch (outcome.kind) {
+      case 'cancelled':
+        this.setState('cancelled');
+        this.note.hidden = false;
+        this.note.textContent = 'Cancelled before it started.';
+        return 'Cancelled.';
+      case 'error':
+        this.setState('error');
+        this.note.hidden = false;
+        this.note.textContent = `Python could not run this: ${outcome.message.split('\n')[0]}`;
+        return `Error: ${this.note.textContent}`;
+      case 'killed': {
+        this.setState('killed');
+        this.note.hidden = false;
+        const why =
+          outcome.reason === 'not-isolated'
+            ? 'This page is not cross-origin isolated, so Stop cannot raise KeyboardInterrupt: the Python worker was killed at once.'
+            : outcome.reason === 'grace'
+              ? `It was still running ${seconds(STOP_GRACE_MS)} after KeyboardInterrupt, so the Python worker was killed.`
+              : `The Python worker crashed (${outcome.message ?? 'no reason given'}).`;
+        this.note.textContent = `Killed after ${seconds(outcome.wallMs)}. ${why} No finally block ran after that point, and there is no exit status. A fresh Python is starting for the next run.`;
+        return `Killed: no finally block ran. ${why}`;
+      }
+      case 'done': {
+        const { result } = outcome;
+        this.root.dataset.exitStatus = String(result.exitStatus);
+        this.exit.hidden = false;
+        this.exit.textContent = `exit status ${result.exitStatus} · ${seconds(result.execMs)}${started}`;
+        const notes: string[] = [];
+        if (result.truncatedBytes) notes.push(`${result.truncatedBytes} bytes of output past 1 MiB were dropped.`);
+        if (result.fault) notes.push(`The interpreter failed: ${result.fault}. A fresh one is used for the next run.`);
+        else if (result.discarded?.startsWith('os._exit')) notes.push('os._exit ended the interpreter: no finally, no atexit, no flush. A fresh one is used for the next run.');
+        if (outcome.interrupted) notes.push('Stopped with KeyboardInterrupt: finally blocks ran.');
+        this.note.hidden = notes.length === 0;
+        this.note.textContent = notes.join(' ');
+        const actual = transcriptFromChunks(this.chunks, result.exitStatus);
+        let verdict: string;
+        this.verdict.hidden = false;
+        if (outcome.interrupted) {
+          this.setState('stopped');
+          verdict = 'Stopped by you: not compared with the recorded output.';
+          this.setVerdict('stopped', verdict);
+        } else if (edited) {
+          this.setState('done');
+          verdict = 'Edited code: there is no recorded output to compare with.';
+          this.setVerdict('edited', verdict);
+        } else if (!recorded) {
+          this.setState('done');
+          verdict = 'No recorded output to compare with.';
+          this.setVerdict('edited', verdict);
+        } else if (outputsMatch(recorded, actual)) {
+          this.setState('done');
+          verdict = 'Matches the recorded output.';
+          this.setVerdict('match', verdict);
+        } else {
+          this.setState('done');
+          verdict = 'Differs from the recorded output:';
+          this.setVerdict('differs', verdict, diffOutputs(label, recorded, actual));
+        }
+        const stopped = outcome.interrupted ? 'Stopped: KeyboardInterrupt raised, ' : 'Finished: ';
+        return `${stopped}exit status ${result.exitStatus}, ${seconds(result.execMs)}. ${verdict.replace(/:$/, '.')}`;
+      }
+    }
+  }
+
+  private setVerdict(kind: string, text: string, diff?: string): void {
+    this.verdict.dataset.verdict = kind;
+    const p = el('p', '');
+    const mark = el('span', 'example-run-mark', kind === 'match' ? '✓' : kind === 'differs' ? '✗' : '•');
+    mark.setAttribute('aria-hidden', 'true');
+    p.append(mark, ' ', text);
+    this.verdict.replaceChildren(p);
+    if (diff) {
+      const pre = el('pre', 'example-run-diff');
+      pre.tabIndex = 0; // scrollable: reachable by keyboard
+      pre.setAttribute('aria-label', 'Diff from the recorded output to your run');
+      for (const [i, line] of diff.split('\n').entries()) {
+        if (i) pre.append('\n');
+        const kind = line.startsWith('+++') || line.startsWith('---') ? 'head' : line[0] === '+' ? 'add' : line[0] === '-' ? 'del' : line[0] === '@' ? 'hunk' : 'same';
+        pre.append(el('span', `diff-${kind}`, line));
+      }
+      this.verdict.append(pre);
+    }
+  }
+
+  remove(): void {
+    cancelAnimationFrame(this.frame);
+    this.root.remove();
+  }
+}
+
+/** What the element hands to {@link startRun}. */
+export interface RunRequest {
+  example: HTMLElement;
+  code: string;
+  edited: boolean;
+  /** Status line updates (in text, for the element's live status region). */
+  onStatus(text: string): void;
+}
+
+const panels = new WeakMap<HTMLElement, Panel>();
+
+/** Remove the live panel of an example (Reset). */
+export function clearRun(example: HTMLElement): void {
+  panels.get(example)?.remove();
+  panels.delete(example);
+}
+
+/**
+ * Run an example's (possibly edited) code and show its output.
+ * @returns the run's handle (for Stop); `done` resolves with the status text once the panel shows the end.
+ */
+export function startRun(request: RunRequest): { handle: RunHandle; finished: Promise<string> } {
+  const { example, code, edited, onStatus } = request;
+  let panel = panels.get(example);
+  if (!panel) {
+    panel = new Panel(example);
+    panels.set(example, panel);
+  }
+  const live = panel;
+  live.reset(edited);
+  const recorded = readRecorded(example);
+  const file = example.dataset.exampleFile ?? location.pathname;
+  const label = `${file}:${example.dataset.exampleLine ?? '?'}`;
+  if (!hasJspi()) {
+    const message =
+      'This browser cannot run the examples: Pyodide needs WebAssembly JavaScript Promise Integration (JSPI), available in Chrome and Edge 137 and later.';
+    const handle: RunHandle = { done: Promise.resolve({ kind: 'error', message }), stop() {} };
+    return { handle, finished: handle.done.then((outcome) => live.finish(outcome, recorded, label, edited, null)).then((t) => (onStatus(t), t)) };
+  }
+  const host = getHost();
+  let loadMs: number | null = null;
+  const wasReady = host.state.phase === 'ready';
+  const unsubscribe = host.subscribe((state) => {
+    live.showLoading(state);
+    if (state.phase === 'loading') {
+      onStatus(state.stage === 'download' ? 'Loading Python…' : 'Starting Python…');
+    } else if (state.phase === 'ready' && !wasReady) {
+      loadMs = state.loadMs;
+    }
+  });
+  const handle = host.run(code, {
+    onQueued: () => onStatus('Waiting for another example to finish…'),
+    onStart: () => {
+      live.showLoading({ phase: 'idle' });
+      onStatus('Running…');
+    },
+    onChunk: (chunk) => live.write(chunk),
+  });
+  const finished = handle.done.then((outcome) => {
+    unsubscribe();
+    const status = live.finish(outcome, recorded, label, edited, loadMs);
+    onStatus(status);
+    return status;
+  });
+  return { handle, finished };
+}

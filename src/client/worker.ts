@@ -1,0 +1,110 @@
+/**
+ * The browser runner worker: the twin of src/examples/worker-node.ts. It holds one ExampleRunner
+ * (the same module and the same runner.py the build verified with) over the self-hosted Pyodide,
+ * and speaks the same protocol (src/examples/worker-protocol.ts): init → ready, run → chunk… done.
+ *
+ * One addition, for the page's progress bar: while the first interpreter loads, `progress`
+ * messages ({@link ProgressMessage}) report the bytes of Pyodide's files received so far.
+ *
+ * Started by src/client/host.ts as a module worker:
+ * `new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' })`.
+ */
+import runnerSource from '../examples/runner.py?raw';
+import { ExampleRunner, type LoadPyodide } from '../examples/runner.ts';
+import type { HostMessage, WorkerMessage } from '../examples/worker-protocol.ts';
+
+/** Worker → host, besides the shared protocol: cold-start progress. */
+export interface ProgressMessage {
+  type: 'progress';
+  /** `download`: fetching Pyodide's files; `start`: starting the interpreter and taking its snapshot. */
+  stage: 'download' | 'start';
+  /** Bytes received so far, of `total` (the sizes of the files a cold start fetches). */
+  loaded: number;
+  total: number;
+}
+
+/** Every message this worker posts. */
+export type BrowserWorkerMessage = WorkerMessage | ProgressMessage;
+
+/** The worker global, typed by hand: the DOM and WebWorker libraries cannot share one program. */
+const scope = globalThis as unknown as {
+  postMessage(message: BrowserWorkerMessage, transfer?: Transferable[]): void;
+  addEventListener(type: 'message', listener: (event: MessageEvent<HostMessage>) => void): void;
+  location: { href: string };
+};
+
+const indexURL = new URL(__EXAMPLES_RUNTIME__.indexPath, scope.location.href).href;
+const post = (message: BrowserWorkerMessage, transfer?: Transferable[]) => scope.postMessage(message, transfer);
+
+/**
+ * Count the bytes of Pyodide's files as they arrive, for the progress bar. Only during the cold
+ * load, and only for URLs under the runtime folder; the body is passed through unchanged.
+ */
+let counting = false;
+let loaded = 0;
+let lastReport = 0;
+const realFetch = globalThis.fetch.bind(globalThis);
+function report(force = false): void {
+  const now = performance.now();
+  if (!force && now - lastReport < 100) return;
+  lastReport = now;
+  post({ type: 'progress', stage: 'download', loaded, total: __EXAMPLES_RUNTIME__.downloadBytes });
+}
+globalThis.fetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+  const response = await realFetch(input, init);
+  const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+  if (!counting || !response.body || !new URL(url, indexURL).href.startsWith(indexURL)) return response;
+  const counter = new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, controller) {
+      loaded += chunk.byteLength;
+      report();
+      controller.enqueue(chunk);
+    },
+  });
+  // Same status and headers (Content-Type: application/wasm keeps streaming compilation working).
+  return new Response(response.body.pipeThrough(counter), {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+  });
+};
+
+let runner: ExampleRunner | null = null;
+
+async function init(snapshot: Uint8Array | undefined, wantSnapshot: boolean | undefined): Promise<void> {
+  const { loadPyodide } = (await import(/* @vite-ignore */ `${indexURL}pyodide.mjs`)) as { loadPyodide: LoadPyodide };
+  counting = !snapshot;
+  try {
+    runner = await ExampleRunner.create({ loadPyodide, runnerSource, indexURL, snapshot });
+  } finally {
+    counting = false;
+  }
+  if (!snapshot) {
+    report(true);
+    post({ type: 'progress', stage: 'start', loaded, total: __EXAMPLES_RUNTIME__.downloadBytes });
+  }
+  await runner.interpreter(); // restore now, not on the first run
+  // slice(): a copy the host keeps, transferred rather than cloned (≈30 MB).
+  const copy = wantSnapshot ? runner.snapshot.slice() : undefined;
+  post({ type: 'ready', snapshot: copy }, copy ? [copy.buffer] : []);
+}
+
+scope.addEventListener('message', async (event) => {
+  const message = event.data;
+  try {
+    if (message.type === 'init') {
+      await init(message.snapshot, message.wantSnapshot);
+    } else if (message.type === 'run') {
+      const { id } = message;
+      if (!runner) throw new Error('run before init');
+      const { chunks: _, ...result } = await runner.run(message.code, {
+        interruptBuffer: message.interrupt ? new Int32Array(message.interrupt) : undefined,
+        maxOutputBytes: message.maxOutputBytes,
+        onChunk: (chunk) => post({ type: 'chunk', id, chunk }),
+      });
+      post({ type: 'done', id, result });
+    }
+  } catch (error) {
+    post({ type: 'error', id: message.type === 'run' ? message.id : undefined, message: String((error as Error)?.stack ?? error) });
+  }
+});
