@@ -23,7 +23,7 @@
  * A link whose hash is `#example-<line>=<code in base64url>` opens that example's editor with the code.
  */
 import type { EditorHandle } from './editor.ts';
-import type { RunHandle } from './session.ts';
+import type { RunHandle } from './host.ts';
 
 type Session = typeof import('./session.ts');
 let session: Promise<Session> | null = null;
