@@ -52,11 +52,12 @@ function setUp(quiz: HTMLElement): void {
     skip.disabled = false;
     skip.addEventListener('click', () => reveal(null));
   }
-  // A Run button in the example (src/client/) shows a live output anyway: running the code counts
-  // as choosing to see the answer, so reveal the recorded output too, leaving focus on the button.
+  // The example's Run button (src/client/examples.ts) shows a live output anyway: running the code
+  // counts as choosing to see the answer, so reveal the recorded output too, leaving focus on it.
+  // Edit and Copy reveal nothing.
   quiz.querySelector('.quiz-example')?.addEventListener('click', (event) => {
     const target = event.target as Element | null;
-    if (target?.closest('.example-controls button')) reveal(null, false);
+    if (target?.closest('.example-controls .example-run-button')) reveal(null, false);
   });
   quiz.dataset.state = 'pending';
 }
