@@ -1,6 +1,7 @@
 // @ts-check
 import starlight from '@astrojs/starlight';
 import { defineConfig } from 'astro/config';
+import { devVerify } from './src/integrations/dev-verify.ts';
 import { examples } from './src/integrations/remark-examples.ts';
 import { runtime } from './src/integrations/runtime.ts';
 
@@ -32,5 +33,8 @@ export default defineConfig({
     // (dev, preview, and a _headers file), the client script, a service worker for offline reading,
     // and a build-time check that every internal link resolves.
     runtime(),
+    // `astro dev` only: re-verifies a page's examples when it is saved, shows drift on the page
+    // with a re-record button, and in the terminal with file:line (see CONTRIBUTING.md).
+    devVerify(),
   ],
 });

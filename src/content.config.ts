@@ -10,11 +10,36 @@
 /// <reference types="astro/client" />
 import { docsSchema } from '@astrojs/starlight/schema';
 import { glob } from 'astro/loaders';
+import { z } from 'astro/zod';
 import { defineCollection } from 'astro:content';
+
+/**
+ * Our frontmatter rules on top of Starlight's (see CONTRIBUTING.md, "Adding a page"). Each message
+ * names the field; Astro prefixes it with the entry and the file (`… docs → finally data does not
+ * match collection schema. … content/finally.mdx`).
+ */
+const pageFrontmatter = z.object({
+  title: z
+    .string({ error: (issue) => (issue.input === undefined ? 'title is required' : 'title must be text') })
+    .trim()
+    .min(1, { error: 'title must not be empty' }),
+  description: z
+    .string({
+      error: (issue) =>
+        issue.input === undefined ? "description is required: the page's one-line summary (tl;dr)" : 'description must be text',
+    })
+    .trim()
+    .min(1, { error: "description must not be empty: write the page's one-line summary (tl;dr)" }),
+  tags: z
+    .array(z.string({ error: 'each tag must be text' }).trim().min(1, { error: 'a tag must not be empty' }), {
+      error: 'tags must be a list of strings',
+    })
+    .optional(),
+});
 
 export const collections = {
   docs: defineCollection({
     loader: glob({ pattern: '**/*.{md,mdx}', base: './content' }),
-    schema: docsSchema(),
+    schema: docsSchema({ extend: pageFrontmatter }),
   }),
 };
