@@ -103,6 +103,38 @@ _install`);
   }
 }
 
+/** Event-loop callbacks scheduled by the running example and not yet run, per interpreter. */
+const pendingCallbacks = new WeakMap<Interpreter, Set<{ callback: { destroy?: () => void } }>>();
+
+/**
+ * Route Pyodide's WebLoop scheduling (`pyodide.webloop.scheduleCallback`, which defers to
+ * setTimeout) through a tracker, so that callbacks still pending when an example ends can be
+ * dropped, as CPython drops them at exit. Left alone, a cancelled `asyncio.sleep(10)` fires into
+ * a later example, and entering its promising callback mid-run breaks the interpreter.
+ */
+function installCallbackTracking(py: Interpreter): void {
+  const webloop = py.pyimport('pyodide.webloop');
+  const original = webloop.scheduleCallback as (callback: unknown, delay: number) => void;
+  const pending = new Set<{ callback: { destroy?: () => void } }>();
+  pendingCallbacks.set(py, pending);
+  webloop.scheduleCallback = (callback: { (): void; destroy?: () => void }, delay = 0) => {
+    const entry = { callback };
+    pending.add(entry);
+    original(() => {
+      if (pending.delete(entry)) callback();
+    }, delay);
+  };
+  webloop.destroy();
+}
+
+/** Drop the callbacks an example left scheduled (they would never run after CPython exits). */
+function dropPendingCallbacks(py: Interpreter): void {
+  const pending = pendingCallbacks.get(py);
+  if (!pending) return;
+  for (const { callback } of pending) callback.destroy?.();
+  pending.clear();
+}
+
 /** Bytes of WebAssembly memory an interpreter holds now (private `_module`: no public API). */
 function memoryBytes(py: Interpreter): number {
   return (py as unknown as { _module: { HEAP8: Int8Array } })._module.HEAP8.length;
@@ -153,6 +185,7 @@ export class ExampleRunner {
     this.restores++;
     // An example reading stdin gets EOF, as with `python3 example.py < /dev/null`.
     py.setStdin({ stdin: () => null });
+    installCallbackTracking(py);
     py.pyimport(RUNNER_MODULE).prepare();
     this.current = py;
     return py;
@@ -259,6 +292,7 @@ export async function runInInterpreter(py: Interpreter, code_: string, options: 
   } finally {
     execMs = performance.now() - execStarted;
     open = false; // anything written later (a reset's stray output) is not this block's
+    dropPendingCallbacks(py);
     if (!discarded) {
       namespace?.destroy();
       runner.destroy();
