@@ -3,16 +3,14 @@
  * output with the recorded output. Exit status: 0 all matched, 1 drift, failure or content
  * error, 2 bad usage. See README.md ("Verifying examples") for the authoring format.
  */
-import { mkdir, readFile, stat, glob } from 'node:fs/promises';
+import { glob, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { cacheKey, DEFAULT_CACHE_DIR, ResultCache, runtimeFingerprint } from '../src/examples/cache.ts';
+import { cacheKey, DEFAULT_CACHE_DIR, ResultCache, runtimeFingerprint, startCachedPool } from '../src/examples/cache.ts';
 import { parseDuration } from '../src/examples/meta.ts';
-import { DEFAULT_TIMEOUT_MS, RunnerPool } from '../src/examples/pool.ts';
+import { DEFAULT_TIMEOUT_MS, type RunnerPool } from '../src/examples/pool.ts';
 import { failureDetails, fileLine, githubAnnotations, inventoryLines, jsonReport, summaryLine, totals } from '../src/examples/report.ts';
 import { PYODIDE_VERSION } from '../src/examples/runner-node.ts';
-import { writeFileAtomic } from '../src/examples/update.ts';
 import { readContent, verifyFiles, type BlockRunner } from '../src/examples/verify.ts';
 
 const USAGE = `Usage: npm run verify -- [options] [path|glob ...]
@@ -44,18 +42,6 @@ async function resolveFiles(patterns: string[]): Promise<string[]> {
     for (const file of expanded) files.add(file);
   }
   return [...files].sort();
-}
-
-/** The pool's snapshot, kept on disk beside the result cache: a later run restores it in ≈0.2 s instead of a ≈2–3 s cold load. */
-async function startPool(cacheDir: string, fingerprint: string, size: number): Promise<RunnerPool> {
-  const file = join(cacheDir, `snapshot-${fingerprint.slice(0, 16)}.bin`);
-  const saved = await readFile(file).catch(() => null);
-  const pool = await RunnerPool.create({ size, snapshot: saved ? new Uint8Array(saved) : undefined });
-  if (!saved) {
-    await mkdir(cacheDir, { recursive: true });
-    await writeFileAtomic(file, pool.snapshot);
-  }
-  return pool;
 }
 
 async function main(): Promise<number> {
@@ -115,7 +101,7 @@ async function main(): Promise<number> {
     run(code, options) {
       lazy.pool ??= (() => {
         process.stderr.write(`Loading Pyodide ${PYODIDE_VERSION} in ${jobs} worker(s)…\n`);
-        return startPool(DEFAULT_CACHE_DIR, fingerprint, jobs).then((pool) => {
+        return startCachedPool(DEFAULT_CACHE_DIR, fingerprint, jobs).then((pool) => {
           process.stderr.write(`Pyodide ready in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
           return pool;
         });

@@ -9,6 +9,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ExampleBlock } from './extract.ts';
 import type { RecordedOutput } from './output.ts';
+import { RunnerPool } from './pool.ts';
 import { writeFileAtomic } from './update.ts';
 
 /** Default cache folder, the conventional place tools keep caches in a Node project. */
@@ -88,4 +89,22 @@ export class ResultCache {
     await writeFileAtomic(this.file, JSON.stringify({ version: 1, entries: Object.fromEntries(this.entries) }));
     this.dirty = false;
   }
+}
+
+/**
+ * Start a {@link RunnerPool} from the memory snapshot kept in `dir` for this runtime
+ * fingerprint, or make and keep one: later runs (the CLI, the dev server) then restore it in
+ * ≈0.2 s instead of a ≈2–3 s cold load. The file (≈30 MB) is safe to delete.
+ * @param size worker threads.
+ * @throws when Pyodide cannot load, or the folder cannot be written.
+ */
+export async function startCachedPool(dir: string, fingerprint: string, size: number): Promise<RunnerPool> {
+  const file = join(dir, `snapshot-${fingerprint.slice(0, 16)}.bin`);
+  const saved = await readFile(file).catch(() => null);
+  const pool = await RunnerPool.create({ size, snapshot: saved ? new Uint8Array(saved) : undefined });
+  if (!saved) {
+    await mkdir(dir, { recursive: true });
+    await writeFileAtomic(file, pool.snapshot);
+  }
+  return pool;
 }

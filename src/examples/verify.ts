@@ -132,7 +132,7 @@ async function judge(block: ExampleBlock, options: VerifyOptions): Promise<Block
           actual,
           durationMs,
           reason: 'output differs between two runs (nondeterministic): make it deterministic, or mark the fence `nondeterministic` and write [...] where it varies',
-          diff: diffOutputs(`${label} (first run → second run)`, actual, again),
+          diff: diffOutputs(`${label} (first run vs second run)`, actual, again),
         };
       }
     }

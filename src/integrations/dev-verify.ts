@@ -15,14 +15,14 @@
  *
  * The verification pipeline is the CLI's (src/examples/verify.ts): nothing is re-implemented here.
  */
-import { mkdir, readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { availableParallelism } from 'node:os';
 import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AstroIntegration, AstroIntegrationLogger } from 'astro';
-import { cacheKey, DEFAULT_CACHE_DIR, ResultCache, runtimeFingerprint } from '../examples/cache.ts';
-import { DEFAULT_TIMEOUT_MS, RunnerPool } from '../examples/pool.ts';
+import { cacheKey, DEFAULT_CACHE_DIR, ResultCache, runtimeFingerprint, startCachedPool } from '../examples/cache.ts';
+import { DEFAULT_TIMEOUT_MS, type RunnerPool } from '../examples/pool.ts';
 import { failureDetails, fileLine } from '../examples/report.ts';
 import { PYODIDE_VERSION } from '../examples/runner-node.ts';
 import { applyOutputEdits, writeFileAtomic } from '../examples/update.ts';
@@ -296,12 +296,8 @@ export class DevVerifier {
     this.pool ??= (async () => {
       const started = performance.now();
       this.logger.info(`loading Pyodide ${PYODIDE_VERSION} in ${this.jobs} worker(s) to verify examples…`);
-      // Same file name as scripts/verify.ts, so the CLI and the dev server share one snapshot.
-      const dir = join(this.root, DEFAULT_CACHE_DIR);
-      const file = join(dir, `snapshot-${fingerprint.slice(0, 16)}.bin`);
-      const saved = await readFile(file).catch(() => null);
-      const pool = await RunnerPool.create({ size: this.jobs, snapshot: saved ? new Uint8Array(saved) : undefined });
-      if (!saved) await mkdir(dir, { recursive: true }).then(() => writeFileAtomic(file, pool.snapshot));
+      // The CLI's snapshot file: the CLI and the dev server share one.
+      const pool = await startCachedPool(join(this.root, DEFAULT_CACHE_DIR), fingerprint, this.jobs);
       this.logger.info(`Pyodide ready in ${((performance.now() - started) / 1000).toFixed(1)} s`);
       return pool;
     })();
