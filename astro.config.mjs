@@ -22,6 +22,9 @@ export default defineConfig({
       // Explicit slugs: a reading order, and a build error if a page goes missing.
       sidebar: [{ label: 'Guide', items: ['finally', 'finally-vs-with', 'exit-semantics', 'generators-async', 'myths'] }],
       customCss: ['./src/styles/examples.css', './src/client/runner.css'],
+      // Long code lines wrap (with their indentation) instead of scrolling sideways: nothing on a
+      // page needs a horizontal scroll or an extra tab stop. `wrap=false` on a fence opts out.
+      expressiveCode: { defaultProps: { wrap: true } },
       // Starlight only runs its Markdown transforms (asides, heading anchors) under
       // src/content/docs/ unless told about other content folders.
       markdown: { processedDirs: ['./content'] },

@@ -9,7 +9,7 @@
 import { indentWithTab } from '@codemirror/commands';
 import { python } from '@codemirror/lang-python';
 import { bracketMatching, indentOnInput, indentUnit, syntaxHighlighting } from '@codemirror/language';
-import { EditorState } from '@codemirror/state';
+import { EditorState, Prec } from '@codemirror/state';
 import { EditorView, highlightActiveLine, keymap, lineNumbers } from '@codemirror/view';
 import { classHighlighter } from '@lezer/highlight';
 import { minimalSetup } from 'codemirror';
@@ -54,10 +54,9 @@ export function createEditor(options: EditorOptions): EditorHandle {
         EditorState.tabSize.of(4),
         python(),
         syntaxHighlighting(classHighlighter),
-        keymap.of([
-          { key: 'Mod-Enter', run: () => (options.onRun(), true), preventDefault: true },
-          indentWithTab,
-        ]),
+        // Highest precedence: the default keymap binds Mod-Enter to insertBlankLine.
+        Prec.highest(keymap.of([{ key: 'Mod-Enter', run: () => (options.onRun(), true), preventDefault: true }])),
+        keymap.of([indentWithTab]),
         EditorView.contentAttributes.of({
           'aria-label': options.label,
           ...(options.describedBy ? { 'aria-describedby': options.describedBy } : {}),

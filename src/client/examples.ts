@@ -23,6 +23,7 @@
  * A link whose hash is `#example-<line>=<code in base64url>` opens that example's editor with the code.
  */
 import type { EditorHandle } from './editor.ts';
+import { labelSearchButton } from './search-label.ts';
 import type { RunHandle } from './host.ts';
 
 type Session = typeof import('./session.ts');
@@ -156,6 +157,7 @@ export class ExampleRunnerElement extends HTMLElement {
       }
       const { handle, finished } = s.startRun({
         example: this.example,
+        name: this.dataset.label ?? 'example',
         code: this.code,
         edited: this.edited,
         onStatus: (text) => this.say(text),
@@ -351,4 +353,5 @@ function registerServiceWorker(): void {
 }
 
 init();
+labelSearchButton();
 registerServiceWorker();

@@ -9,9 +9,9 @@
  * Panel markup (the e2e tests read it):
  *
  * ```html
- * <section class="example-run not-content" data-state="running|done|stopped|killed|cancelled|error"
- *          data-exit-status="1" data-edited="false" aria-labelledby="…">
- *   <div class="example-run-bar"><span id="…">Your run</span> <span class="example-run-badge">edited code</span></div>
+ * <div class="example-run not-content" role="group" aria-label="Your run of example 3"
+ *      data-state="running|done|stopped|killed|cancelled|error" data-exit-status="1" data-edited="false">
+ *   <div class="example-run-bar"><span class="example-run-title">Your run</span> <span class="example-run-badge">edited code</span></div>
  *   <div class="example-run-loading"><progress …></progress><span>Loading Python…</span></div>
  *   <pre class="example-run-transcript" role="log" aria-label="Output of your run">
  *     <span class="chunk" data-stream="stdout">text</span>
@@ -23,7 +23,7 @@
  *   <div class="example-run-verdict" data-verdict="match|differs|edited|stopped">
  *     <p>Matches the recorded output</p> <pre class="example-run-diff">…</pre>
  *   </div>
- * </section>
+ * </div>
  * ```
  */
 import { diffOutputs, outputsMatch } from '../examples/compare.ts';
@@ -86,13 +86,14 @@ class Panel {
   private frame = 0;
   chunks: OutputChunk[] = [];
 
-  constructor(example: HTMLElement) {
+  constructor(example: HTMLElement, name: string) {
     const id = `example-run-${++panelCount}`;
-    this.root = el('section', 'example-run not-content');
-    this.root.setAttribute('aria-labelledby', `${id}-title`);
+    // A named group, not a region: a page of examples would otherwise fill the landmark list.
+    this.root = el('div', 'example-run not-content');
+    this.root.setAttribute('role', 'group');
+    this.root.setAttribute('aria-label', `Your run of ${name}`);
     const bar = el('div', 'example-run-bar');
     const title = el('span', 'example-run-title', 'Your run');
-    title.id = `${id}-title`;
     this.badge = el('span', 'example-run-badge', 'edited code');
     bar.append(title, ' ', this.badge);
     this.loading = el('div', 'example-run-loading');
@@ -257,9 +258,8 @@ class Panel {
     p.append(mark, ' ', text);
     this.verdict.replaceChildren(p);
     if (diff) {
+      // Wrapped like the transcripts, so it never scrolls sideways (and needs no tab stop).
       const pre = el('pre', 'example-run-diff');
-      pre.tabIndex = 0; // scrollable: reachable by keyboard
-      pre.setAttribute('aria-label', 'Diff from the recorded output to your run');
       for (const [i, line] of diff.split('\n').entries()) {
         if (i) pre.append('\n');
         const kind = line.startsWith('+++') || line.startsWith('---') ? 'head' : line[0] === '+' ? 'add' : line[0] === '-' ? 'del' : line[0] === '@' ? 'hunk' : 'same';
@@ -278,6 +278,8 @@ class Panel {
 /** What the element hands to {@link startRun}. */
 export interface RunRequest {
   example: HTMLElement;
+  /** How the controls name the example, e.g. "example 3" (panel label). */
+  name: string;
   code: string;
   edited: boolean;
   /** Status line updates (in text, for the element's live status region). */
@@ -300,7 +302,7 @@ export function startRun(request: RunRequest): { handle: RunHandle; finished: Pr
   const { example, code, edited, onStatus } = request;
   let panel = panels.get(example);
   if (!panel) {
-    panel = new Panel(example);
+    panel = new Panel(example, request.name);
     panels.set(example, panel);
   }
   const live = panel;

@@ -1,0 +1,60 @@
+/**
+ * The browser twin of build verification: on every page, every runnable example is run with its
+ * Run button (Pyodide in a Web Worker, the shared runner), and what the live panel shows must match
+ * the output recorded in the MDX source, compared by the verifier's own code. Not-run examples show
+ * their reason and have no Run button.
+ */
+import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { diffOutputs, outputsMatch } from '../../src/examples/compare.ts';
+import { transcriptFromChunks } from '../../src/examples/output.ts';
+import { contentPages, exampleAt, launch, readLive, waitForEnd } from './helpers.ts';
+
+const baseURL = inject('baseURL');
+const pages = await contentPages();
+let browser: Browser;
+
+beforeAll(async () => {
+  browser = await launch();
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+describe.each(pages.filter((p) => p.blocks.length > 0))('$file', ({ file, path, blocks }) => {
+  test('every runnable example reproduces its recorded output in the browser', async () => {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.goto(baseURL + path);
+    const drifts: string[] = [];
+    let ran = 0;
+    for (const block of blocks) {
+      const example = exampleAt(page, block.line);
+      await expect(example.count(), `${file}:${block.line} is on the page`).resolves.toBe(1);
+      if (block.meta.norun !== null) {
+        await expect(example.locator('.example-run-button').count()).resolves.toBe(0);
+        await expect(example.locator('.example-note').textContent()).resolves.toBe(`Not run: ${block.meta.norun}`);
+        continue;
+      }
+      if (!block.output) continue; // not recorded yet: `npm run verify` fails on it, nothing to compare here
+      await example.locator('.example-run-button').click();
+      await waitForEnd(example, 60_000 + (block.meta.timeoutMs ?? 0));
+      const live = await readLive(example);
+      ran++;
+      const label = `${file}:${block.line}`;
+      if (live.state !== 'done' || live.exitStatus === null) {
+        drifts.push(`${label}: the run ended as "${live.state}": ${live.note}`);
+        continue;
+      }
+      const actual = transcriptFromChunks(live.chunks, live.exitStatus);
+      if (!outputsMatch(block.output.recorded, actual)) drifts.push(diffOutputs(label, block.output.recorded, actual));
+      else if (live.verdict !== 'match') drifts.push(`${label}: output matches, but the page's verdict is "${live.verdict}"`);
+    }
+    expect(drifts.join('\n\n')).toBe('');
+    expect(errors).toEqual([]);
+    expect(ran).toBeGreaterThan(0);
+    await page.close();
+  }, 300_000);
+});

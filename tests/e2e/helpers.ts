@@ -1,0 +1,105 @@
+/**
+ * Shared helpers of the browser tests: Chromium (Debian's, through playwright-core), the content
+ * pages and their examples (read with the verifier's own extractor), and readers of the live
+ * output panel (markup: src/client/session.ts).
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { extractExamples, type ExampleBlock } from '../../src/examples/extract.ts';
+import type { OutputChunk } from '../../src/examples/output.ts';
+import { ROOT } from './paths.ts';
+
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export function launch(): Promise<Browser> {
+  return chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+}
+
+/** A content page: its file, its URL path on the site, its example blocks. */
+export interface ContentPage {
+  file: string;
+  path: string;
+  blocks: ExampleBlock[];
+}
+
+/** Every page of content/, with its examples as the verifier extracts them. */
+export async function contentPages(): Promise<ContentPage[]> {
+  const files = (await readdir(join(ROOT, 'content'))).filter((f) => /\.mdx?$/.test(f)).sort();
+  const pages: ContentPage[] = [];
+  for (const name of files) {
+    const file = `content/${name}`;
+    const { blocks } = extractExamples(file, await readFile(join(ROOT, file), 'utf8'));
+    const slug = name.replace(/\.mdx?$/, '');
+    pages.push({ file, path: slug === 'index' ? '/' : `/${slug}/`, blocks });
+  }
+  return pages;
+}
+
+/** The `div.example` of the python fence at `line`. */
+export function exampleAt(page: Page, line: number): Locator {
+  return page.locator(`div.example[data-example-line="${line}"]`);
+}
+
+/** What the live panel of an example shows. */
+export interface LiveOutput {
+  state: string | null;
+  chunks: OutputChunk[];
+  exitStatus: number | null;
+  verdict: string | null;
+  text: string;
+  note: string;
+}
+
+/** Read an example's live panel: chunks as displayed (stream labels left out), exit status, verdict. */
+export function readLive(example: Locator): Promise<LiveOutput> {
+  return example.locator('.example-run').evaluate((panel: HTMLElement) => {
+    const chunks = [...panel.querySelectorAll<HTMLElement>('pre.example-run-transcript > span[data-stream]')].map((span) => ({
+      stream: span.dataset.stream as 'stdout' | 'stderr',
+      text: [...span.childNodes].filter((n) => n.nodeType === Node.TEXT_NODE).map((n) => n.textContent).join(''),
+    }));
+    const status = panel.dataset.exitStatus;
+    return {
+      state: panel.dataset.state ?? null,
+      chunks,
+      exitStatus: status === undefined ? null : Number(status),
+      verdict: panel.querySelector<HTMLElement>('.example-run-verdict')?.dataset.verdict ?? null,
+      text: panel.querySelector('pre.example-run-transcript')?.textContent ?? '',
+      note: panel.querySelector('.example-run-note')?.textContent ?? '',
+    };
+  });
+}
+
+/** Wait until the example's run has ended (its panel leaves the `running` state). */
+export async function waitForEnd(example: Locator, timeout = 60_000): Promise<void> {
+  await example.locator('.example-run:not([data-state="running"])').waitFor({ timeout });
+  await example.locator('example-runner:not([data-state="running"])').waitFor({ timeout });
+}
+
+/** Click Run and wait for the end of the run. */
+export async function run(example: Locator, timeout?: number): Promise<LiveOutput> {
+  await example.locator('.example-run-button').click();
+  await waitForEnd(example, timeout);
+  return readLive(example);
+}
+
+/** Open the editor of an example and replace its code. */
+export async function editCode(page: Page, example: Locator, code: string): Promise<void> {
+  const edit = example.locator('.example-edit-button');
+  if (await edit.isVisible()) await edit.click();
+  const content = example.locator('.cm-content');
+  await content.waitFor();
+  await content.focus();
+  await page.keyboard.press('ControlOrMeta+A');
+  await page.keyboard.press('Delete');
+  await page.keyboard.insertText(code);
+}
