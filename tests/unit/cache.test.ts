@@ -1,0 +1,302 @@
+/**
+ * The result cache (src/examples/cache.ts): keys, the on-disk file, its use by verifyFiles (with a
+ * counting fake runner: no Pyodide), and, end to end, the CLI: an unchanged block is answered from
+ * the cache, a changed one is re-run, --no-cache re-runs all, and deleting the cache is safe.
+ *
+ * The CLI runs here use a temporary working directory, so that their cache folder
+ * (node_modules/.cache/verified-examples, relative to the working directory) is their own and
+ * can be deleted without touching the repository's.
+ */
+import { spawn } from 'node:child_process';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { cacheKey, DEFAULT_CACHE_DIR, ResultCache, runtimeFingerprint } from '../../src/examples/cache.ts';
+import { extractExamples, type ExampleBlock } from '../../src/examples/extract.ts';
+import type { RecordedOutput } from '../../src/examples/output.ts';
+import { PYODIDE_VERSION } from '../../src/examples/runner-node.ts';
+import { verifyFiles, type BlockRun, type BlockRunner } from '../../src/examples/verify.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const SCRIPT = join(ROOT, 'scripts', 'verify.ts');
+
+let work: string;
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'verify-cache-'));
+});
+afterAll(async () => {
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+const blockOf = (source: string): ExampleBlock => {
+  const { blocks, problems } = extractExamples('doc.mdx', source);
+  expect(problems).toEqual([]);
+  return blocks[0]!;
+};
+const out = (text: string, exitStatus = 0): RecordedOutput => ({ text, stderrLines: [], exitStatus });
+
+describe('cacheKey and runtimeFingerprint', () => {
+  const base = blockOf('```python title="a.py"\nprint(1)\n```\n');
+
+  test('a key depends on the code, the fence meta and the runtime, and on nothing else', () => {
+    const key = cacheKey(base, 'f1');
+    expect(key).toMatch(/^[0-9a-f]{64}$/);
+    // Same code and meta elsewhere in another file, with a recorded output: same key.
+    const moved = extractExamples('other.mdx', '# Title\n\nProse.\n\n```python title="a.py"\nprint(1)\n```\n\n```output\nstale\n```\n')
+      .blocks[0]!;
+    expect(cacheKey(moved, 'f1')).toBe(key);
+    expect(cacheKey(blockOf('```python title="a.py"\nprint(2)\n```\n'), 'f1')).not.toBe(key);
+    expect(cacheKey(blockOf('```python title="b.py"\nprint(1)\n```\n'), 'f1')).not.toBe(key);
+    expect(cacheKey(blockOf('```python title="a.py" timeout=2s\nprint(1)\n```\n'), 'f1')).not.toBe(key);
+    expect(cacheKey(base, 'f2')).not.toBe(key);
+    // CRLF and LF files hold the same code.
+    expect(cacheKey(blockOf('```python title="a.py"\r\nprint(1)\r\n```\r\n'), 'f1')).toBe(key);
+  });
+
+  test('the runtime fingerprint changes with the Pyodide version', async () => {
+    const a = await runtimeFingerprint('314.0.7');
+    expect(a).toMatch(/^[0-9a-f]{64}$/);
+    expect(await runtimeFingerprint('314.0.7')).toBe(a);
+    expect(await runtimeFingerprint('314.0.8')).not.toBe(a);
+  });
+});
+
+describe('ResultCache', () => {
+  test('a missing folder gives an empty cache, and save creates it', async () => {
+    const dir = join(work, 'fresh', 'nested');
+    const cache = await ResultCache.open(dir);
+    expect(cache.get('k')).toBeUndefined();
+    cache.set('k', out('hello'));
+    await cache.save();
+    expect(JSON.parse(await readFile(join(dir, 'results.json'), 'utf8'))).toEqual({ version: 1, entries: { k: out('hello') } });
+    expect((await ResultCache.open(dir)).get('k')).toEqual(out('hello'));
+    expect(await readdir(dir)).toEqual(['results.json']);
+  });
+
+  test('a corrupt, truncated or other-version file is treated as an empty cache', async () => {
+    for (const content of [
+      '{"version":1,"entries":{"k":',
+      'not json',
+      '{"version":2,"entries":{"k":{"text":"x","stderrLines":[],"exitStatus":0}}}',
+      '',
+    ]) {
+      const dir = await mkdtemp(join(work, 'corrupt-'));
+      await writeFile(join(dir, 'results.json'), content);
+      const cache = await ResultCache.open(dir);
+      expect(cache.get('k')).toBeUndefined();
+      cache.set('k', out('y'));
+      await cache.save();
+      expect((await ResultCache.open(dir)).get('k')).toEqual(out('y'));
+    }
+  });
+
+  test('save prunes keys not in the given set, and does not write when nothing changed', async () => {
+    const dir = await mkdtemp(join(work, 'prune-'));
+    const cache = await ResultCache.open(dir);
+    cache.set('a', out('A'));
+    cache.set('b', out('B'));
+    await cache.save();
+    const file = join(dir, 'results.json');
+    const written = (await stat(file)).mtimeMs;
+    await new Promise((r) => setTimeout(r, 20));
+    await cache.save(new Set(['a', 'b']));
+    expect((await stat(file)).mtimeMs).toBe(written);
+    await cache.save(new Set(['a']));
+    const reopened = await ResultCache.open(dir);
+    expect(reopened.get('a')).toEqual(out('A'));
+    expect(reopened.get('b')).toBeUndefined();
+  });
+
+  test('deleting the folder between runs is safe: the next open is empty and save recreates it', async () => {
+    const dir = join(work, 'deleted');
+    const cache = await ResultCache.open(dir);
+    cache.set('k', out('v'));
+    await cache.save();
+    await rm(dir, { recursive: true, force: true });
+    expect((await ResultCache.open(dir)).get('k')).toBeUndefined();
+    // A cache opened before the deletion still saves.
+    cache.set('k2', out('v2'));
+    await cache.save();
+    expect((await ResultCache.open(dir)).get('k2')).toEqual(out('v2'));
+  });
+});
+
+/** A fake runner that prints `print("…")`'s argument, counting its runs. */
+function countingRunner(): BlockRunner & { runs: string[] } {
+  const runs: string[] = [];
+  return {
+    runs,
+    async run(code): Promise<BlockRun> {
+      runs.push(code);
+      if (code.includes('while True')) {
+        return { chunks: [], exitStatus: 130, durationMs: 1, execMs: 1, truncatedBytes: 0, fault: null, discarded: null, timedOut: true };
+      }
+      const text = /print\("([^"]*)"\)/.exec(code)?.[1] ?? '';
+      return {
+        chunks: [{ stream: 'stdout', text: text + '\n' }],
+        exitStatus: 0,
+        durationMs: 1,
+        execMs: 1,
+        truncatedBytes: 0,
+        fault: null,
+        discarded: null,
+      };
+    },
+  };
+}
+
+describe('verifyFiles with a cache', () => {
+  test('answers unchanged blocks from the cache, re-runs changed ones, and never caches a failed run', async () => {
+    const dir = await mkdtemp(join(work, 'verify-'));
+    const file = join(dir, 'doc.mdx');
+    const doc = (second: string) =>
+      `\`\`\`python\nprint("one")\n\`\`\`\n\n\`\`\`output\none\n\`\`\`\n\n\`\`\`python\nprint("${second}")\n\`\`\`\n\n\`\`\`output\n${second}\n\`\`\`\n\n\`\`\`python timeout=1s\nwhile True: pass\n\`\`\`\n`;
+    await writeFile(file, doc('two'));
+    const store = await ResultCache.open(join(dir, 'cache'));
+    const cache = { store, key: (block: ExampleBlock) => cacheKey(block, 'fingerprint') };
+
+    const first = countingRunner();
+    const [r1] = await verifyFiles([file], { runner: first, cache });
+    expect(r1!.results.map((r) => [r.status, r.cached])).toEqual([
+      ['passed', false],
+      ['passed', false],
+      ['failed', undefined],
+    ]);
+    // Each block that completes runs twice (determinism check); the time-out stops after one run.
+    expect(first.runs).toHaveLength(5);
+
+    const second = countingRunner();
+    const [r2] = await verifyFiles([file], { runner: second, cache });
+    expect(r2!.results.map((r) => [r.status, r.cached, r.durationMs])).toEqual([
+      ['passed', true, undefined],
+      ['passed', true, undefined],
+      ['failed', undefined, 1],
+    ]);
+    expect(second.runs).toEqual(['while True: pass\n']);
+
+    // Change one block: only it runs again.
+    await writeFile(file, doc('deux'));
+    const third = countingRunner();
+    const [r3] = await verifyFiles([file], { runner: third, cache });
+    expect(r3!.results.map((r) => r.status)).toEqual(['passed', 'passed', 'failed']);
+    expect(third.runs).toEqual(['print("deux")\n', 'while True: pass\n', 'print("deux")\n']);
+
+    // A recorded output changed by hand is checked against the cached actual output: drift is found without a run.
+    await writeFile(file, doc('deux').replace('```output\none\n```', '```output\nuno\n```'));
+    const fourth = countingRunner();
+    const [r4] = await verifyFiles([file], { runner: fourth, cache });
+    expect(r4!.results.map((r) => [r.status, r.cached])).toEqual([
+      ['drifted', true],
+      ['passed', true],
+      ['failed', undefined],
+    ]);
+    expect(fourth.runs).toEqual(['while True: pass\n']);
+
+    // Without a cache every block runs (twice).
+    const uncached = countingRunner();
+    await verifyFiles([file], { runner: uncached });
+    expect(uncached.runs).toHaveLength(5);
+  });
+});
+
+interface Cli {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run the CLI with `cwd` as its working directory (and so its own cache folder). */
+function verifyIn(cwd: string, ...args: string[]): Promise<Cli> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [SCRIPT, ...args], {
+      cwd,
+      env: { ...process.env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const lastLine = (stdout: string) => stdout.trimEnd().split('\n').at(-1);
+const finished = (stdout: string) => stdout.split('\n').find((l) => l.startsWith('finished in '));
+
+describe('the CLI cache', () => {
+  test('unchanged blocks are answered from the cache, a changed block is re-run, --no-cache re-runs all, deleting the cache is safe', async () => {
+    const cwd = await mkdtemp(join(work, 'cli-'));
+    await mkdir(join(cwd, 'content'));
+    const file = join(cwd, 'content', 'page.mdx');
+    const page = (word: string) =>
+      `# Page\n\n\`\`\`python\nprint("alpha")\n\`\`\`\n\n\`\`\`output\nalpha\n\`\`\`\n\n\`\`\`python\nprint("${word}")\n\`\`\`\n\n\`\`\`output\n${word}\n\`\`\`\n`;
+    await writeFile(file, page('beta'));
+    const cacheDir = join(cwd, DEFAULT_CACHE_DIR);
+    // Start from the repository's interpreter snapshot when there is one (saves a ≈3–5 s cold
+    // load); the deletion step below makes the CLI do a cold load and write it itself.
+    const snapshot = `snapshot-${(await runtimeFingerprint(PYODIDE_VERSION)).slice(0, 16)}.bin`;
+    await mkdir(cacheDir, { recursive: true });
+    await copyFile(join(ROOT, DEFAULT_CACHE_DIR, snapshot), join(cacheDir, snapshot)).catch(() => undefined);
+
+    const cold = await verifyIn(cwd, '--jobs', '1', file);
+    expect(cold.code).toBe(0);
+    expect(cold.stderr).toContain('Loading Pyodide');
+    expect(finished(cold.stdout)).toMatch(/^finished in \d+\.\d s$/);
+    expect(lastLine(cold.stdout)).toBe('2 passed, 0 failed, 0 skipped');
+    // The results, and the interpreter snapshot later runs restore instead of a cold load.
+    const entries = (await readdir(cacheDir)).sort();
+    expect(entries).toHaveLength(2);
+    expect(entries[0]).toBe('results.json');
+    expect(entries[1]).toBe(snapshot);
+
+    // Nothing changed: no block runs, Pyodide is not even loaded.
+    const warm = await verifyIn(cwd, '--jobs', '1', file);
+    expect(warm.code).toBe(0);
+    expect(warm.stderr).not.toContain('Loading Pyodide');
+    expect(finished(warm.stdout)).toMatch(/^finished in \d+\.\d s \(2 of 2 answered from the cache; --no-cache to re-run\)$/);
+    expect(lastLine(warm.stdout)).toBe('2 passed, 0 failed, 0 skipped');
+
+    // One block changed: it alone runs.
+    await writeFile(file, page('gamma'));
+    const changed = await verifyIn(cwd, '--jobs', '1', file);
+    expect(changed.code).toBe(0);
+    expect(changed.stderr).toContain('Loading Pyodide');
+    expect(finished(changed.stdout)).toContain('(1 of 2 answered from the cache');
+
+    // --no-cache runs everything, and says nothing about the cache.
+    const uncached = await verifyIn(cwd, '--jobs', '1', '--no-cache', file);
+    expect(uncached.code).toBe(0);
+    expect(uncached.stderr).toContain('Loading Pyodide');
+    expect(finished(uncached.stdout)).toMatch(/^finished in \d+\.\d s$/);
+
+    // A drifted recorded output is still caught from the cache.
+    await writeFile(file, page('gamma').replace('```output\nalpha\n```', '```output\nALPHA\n```'));
+    const drift = await verifyIn(cwd, '--jobs', '1', file);
+    expect(drift.code).toBe(1);
+    expect(drift.stdout).toContain(`${file}:3: recorded output drifted`);
+    expect(drift.stderr).not.toContain('Loading Pyodide');
+    await writeFile(file, page('gamma'));
+
+    // Deleting the cache folder is safe: everything runs again and the cache is rebuilt.
+    await rm(join(cwd, 'node_modules'), { recursive: true, force: true });
+    const rebuilt = await verifyIn(cwd, '--jobs', '1', file);
+    expect(rebuilt.code).toBe(0);
+    expect(rebuilt.stderr).toContain('Loading Pyodide');
+    expect(finished(rebuilt.stdout)).toMatch(/^finished in \d+\.\d s$/);
+    expect(lastLine(rebuilt.stdout)).toBe('2 passed, 0 failed, 0 skipped');
+    expect((await readdir(cacheDir)).sort()).toEqual(['results.json', snapshot]);
+    const again = await verifyIn(cwd, '--jobs', '1', file);
+    expect(finished(again.stdout)).toContain('(2 of 2 answered from the cache');
+
+    // A corrupt cache file is ignored, not an error.
+    await writeFile(join(cacheDir, 'results.json'), '{"version":1,"entr');
+    const corrupt = await verifyIn(cwd, '--jobs', '1', file);
+    expect(corrupt.code).toBe(0);
+    expect(lastLine(corrupt.stdout)).toBe('2 passed, 0 failed, 0 skipped');
+    expect(JSON.parse(await readFile(join(cacheDir, 'results.json'), 'utf8')).version).toBe(1);
+  });
+});
