@@ -487,15 +487,18 @@ describe('verifyFiles: faults are reported at file:line and the other blocks pas
     }
   });
 
-  // BUG (cosmetic, src/examples/verify.ts judge(): the label `${label} (first run → second run)`):
-  // the diff package quotes a file header that contains non-ASCII and escapes it as octal bytes, so
-  // the report reads `--- "content/a.mdx:8 (first run \342\206\222 second run)"  recorded`.
-  test.fails('the nondeterminism diff names the block in a readable header', async () => {
+  // Was a bug (the label used "→", which the diff package quoted and escaped as octal bytes),
+  // fixed in 97bd95a by an ASCII label.
+  test('the nondeterminism diff names the block in a readable, unquoted header', async () => {
     const dir = await mkdtemp(join(work, 'header-'));
     const file = join(dir, 'header.mdx');
     await writeFile(file, '```python\nimport time\nprint(time.time())\n```\n');
     const [report] = await verifyFiles([file], { runner: poolRunner() });
-    expect(report!.results[0]!.diff).toContain(`--- ${file}:1 (first run → second run)`);
+    const diff = report!.results[0]!.diff!;
+    const header = diff.split('\n')[0]!;
+    expect(header.startsWith(`--- ${file}:1 (first run `)).toBe(true);
+    expect(header).toMatch(/ second run\)\trecorded$/);
+    expect(header).not.toMatch(/\\\d{3}/);
   });
 
   test('[...] in a recorded output also covers varying output without the nondeterministic flag', async () => {
