@@ -96,6 +96,8 @@ export class ExampleRunnerElement extends HTMLElement {
     if (!example || example.dataset.code === undefined) return;
     this.example = example;
     this.original = example.dataset.code;
+    // Out of Starlight's prose flow rules (the margin between siblings), like the output panels.
+    this.classList.add('not-content');
     const context = this.dataset.label ?? 'example';
     const group = document.createElement('div');
     group.className = 'example-buttons';
@@ -210,7 +212,7 @@ export class ExampleRunnerElement extends HTMLElement {
     }
     const code = this.example.querySelector<HTMLElement>(':scope > .expressive-code');
     const box = document.createElement('div');
-    box.className = 'example-editor';
+    box.className = 'example-editor not-content';
     const hint = document.createElement('p');
     hint.className = 'example-editor-hint';
     hint.id = `example-editor-hint-${this.dataset.index ?? Math.random().toString(36).slice(2)}`;

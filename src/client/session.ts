@@ -142,7 +142,7 @@ class Panel {
     if (state.stage === 'download') {
       this.progress.max = state.total;
       this.progress.value = Math.min(state.loaded, state.total);
-      this.loadingText.textContent = `Loading Python: ${megabytes(state.loaded)} of ${megabytes(state.total)} (once per visit)`;
+      this.loadingText.textContent = `Loading Python: ${megabytes(state.loaded)} of ${megabytes(state.total)}`;
     } else {
       this.progress.removeAttribute('value'); // indeterminate
       this.loadingText.textContent = state.stage === 'start' ? 'Starting Python…' : 'Starting a fresh Python…';

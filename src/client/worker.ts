@@ -38,7 +38,7 @@ const post = (message: BrowserWorkerMessage, transfer?: Transferable[]) => scope
 
 /**
  * Count the bytes of Pyodide's files as they arrive, for the progress bar. Only during the cold
- * load, and only for URLs under the runtime folder; the body is passed through unchanged.
+ * load, and only for URLs under the runtime folder; Pyodide gets the response untouched.
  */
 let counting = false;
 let loaded = 0;
@@ -48,25 +48,27 @@ function report(force = false): void {
   const now = performance.now();
   if (!force && now - lastReport < 100) return;
   lastReport = now;
-  post({ type: 'progress', stage: 'download', loaded, total: __EXAMPLES_RUNTIME__.downloadBytes });
+  const total = __EXAMPLES_RUNTIME__.downloadBytes;
+  // Once every byte is in, what remains is compiling and starting the interpreter.
+  post({ type: 'progress', stage: loaded >= total ? 'start' : 'download', loaded, total });
 }
 globalThis.fetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
   const response = await realFetch(input, init);
   const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
   if (!counting || !response.body || !new URL(url, indexURL).href.startsWith(indexURL)) return response;
-  const counter = new TransformStream<Uint8Array, Uint8Array>({
-    transform(chunk, controller) {
-      loaded += chunk.byteLength;
+  // Count on a clone (a tee of the body) and hand Pyodide the original Response: a constructed one
+  // would have no URL, and V8 caches compiled WebAssembly only for responses it can key by URL
+  // (repeat visits start ≈1 s sooner with the cache).
+  void (async () => {
+    const reader = response.clone().body!.getReader();
+    for (;;) {
+      const { done, value } = await reader.read().catch(() => ({ done: true, value: undefined }));
+      if (done) break;
+      loaded += value!.byteLength;
       report();
-      controller.enqueue(chunk);
-    },
-  });
-  // Same status and headers (Content-Type: application/wasm keeps streaming compilation working).
-  return new Response(response.body.pipeThrough(counter), {
-    status: response.status,
-    statusText: response.statusText,
-    headers: response.headers,
-  });
+    }
+  })();
+  return response;
 };
 
 let runner: ExampleRunner | null = null;
@@ -79,10 +81,7 @@ async function init(snapshot: Uint8Array | undefined, wantSnapshot: boolean | un
   } finally {
     counting = false;
   }
-  if (!snapshot) {
-    report(true);
-    post({ type: 'progress', stage: 'start', loaded, total: __EXAMPLES_RUNTIME__.downloadBytes });
-  }
+  if (!snapshot) post({ type: 'progress', stage: 'start', loaded, total: __EXAMPLES_RUNTIME__.downloadBytes });
   await runner.interpreter(); // restore now, not on the first run
   // slice(): a copy the host keeps, transferred rather than cloned (≈30 MB).
   const copy = wantSnapshot ? runner.snapshot.slice() : undefined;

@@ -1,0 +1,157 @@
+/**
+ * `npm run bench:client` — a benchmark of the Run buttons in Chromium, not a test: prints what a
+ * reader's browser loads and waits for on the built site (dist/, built first when missing or stale),
+ * served locally with the production headers (tests/e2e/server.ts).
+ *
+ *   - bytes loaded before the first Run (page load, no interaction) and bytes the first Run adds;
+ *   - cold first-Run latency: click → first output on screen, and click → verdict;
+ *   - warm Run latency: median (and p90) of 20 runs, click → first output and click → verdict;
+ *   - page JavaScript before any interaction, gzip bytes (what a static host would send).
+ *
+ * `--screenshots` also writes docs/screenshots/example-before-run.png and example-after-run.png.
+ * `--page /finally/` picks the page (default /finally/).
+ */
+import { readFile, mkdir } from 'node:fs/promises';
+import { availableParallelism, cpus, totalmem } from 'node:os';
+import { gzipSync } from 'node:zlib';
+import { parseArgs } from 'node:util';
+import type { Locator, Page } from 'playwright-core';
+import { buildSite, distIsStale } from '../tests/e2e/global-setup.ts';
+import { launch } from '../tests/e2e/helpers.ts';
+import { DIST, ROOT } from '../tests/e2e/paths.ts';
+import { serveStatic, type StaticServer } from '../tests/e2e/server.ts';
+
+const { values } = parseArgs({
+  options: { screenshots: { type: 'boolean', default: false }, page: { type: 'string', default: '/finally/' }, runs: { type: 'string', default: '20' } },
+});
+const PAGE = values.page!;
+const WARM_RUNS = Number(values.runs);
+
+const kB = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
+const MB = (bytes: number) => `${(bytes / 2 ** 20).toFixed(2)} MiB`;
+const ms = (x: number) => `${x.toFixed(0)} ms`;
+const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
+
+async function gzipSize(path: string): Promise<number> {
+  return gzipSync(await readFile(`${DIST}${path}`), { level: 9 }).length;
+}
+
+async function bytesOf(server: StaticServer, from: number, to = server.log.length): Promise<{ raw: number; gzip: number; files: string[] }> {
+  const entries = server.log.slice(from, to).filter((e) => e.status === 200);
+  let gzip = 0;
+  for (const e of entries) gzip += await gzipSize(e.path);
+  return { raw: entries.reduce((n, e) => n + e.bytes, 0), gzip, files: entries.map((e) => e.path) };
+}
+
+/**
+ * Click Run on `example` and time, in the page, click → first transcript text, and click → the end
+ * of the run (the verdict shown).
+ */
+async function timedRun(page: Page, example: Locator): Promise<{ firstOutput: number; done: number; verdict: string | null }> {
+  await example.evaluate((node) => {
+    const w = window as unknown as { __bench: { start: number; first: number; done: number } };
+    w.__bench = { start: 0, first: 0, done: 0 };
+    const button = node.querySelector<HTMLButtonElement>('.example-run-button')!;
+    button.addEventListener('click', () => (w.__bench.start = performance.now()), { capture: true, once: true });
+    const observer = new MutationObserver((mutations) => {
+      if (!w.__bench.start) return;
+      const panel = node.querySelector<HTMLElement>('.example-run');
+      // First output: text added to the live transcript after the click (a reset only removes nodes).
+      const wrote = mutations.some(
+        (m) => m.type === 'childList' && m.addedNodes.length > 0 && (m.target as Element).closest?.('.example-run-transcript'),
+      );
+      if (!w.__bench.first && wrote) w.__bench.first = performance.now();
+      if (panel && panel.dataset.state !== 'running' && node.querySelector('example-runner')?.getAttribute('data-state') === 'idle') {
+        w.__bench.done = performance.now();
+        observer.disconnect();
+      }
+    });
+    observer.observe(node, { subtree: true, childList: true, characterData: true, attributes: true });
+  });
+  await example.locator('.example-run-button').click();
+  await page.waitForFunction(() => (window as unknown as { __bench: { done: number } }).__bench.done > 0, undefined, { timeout: 120_000 });
+  const t = await page.evaluate(() => (window as unknown as { __bench: { start: number; first: number; done: number } }).__bench);
+  const verdict = await example.locator('.example-run-verdict').getAttribute('data-verdict');
+  return { firstOutput: (t.first || t.done) - t.start, done: t.done - t.start, verdict };
+}
+
+if (await distIsStale()) {
+  console.log('dist/ is missing or stale: npx astro build …');
+  await buildSite();
+}
+const server = await serveStatic(DIST);
+const browser = await launch();
+try {
+  const version = (await browser.version()).split(' ')[0];
+  console.log(`client benchmark: ${PAGE} on ${server.url}, Chromium ${version}`);
+  console.log(`machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`);
+  console.log('(served from localhost without compression; gzip figures are what a compressing host would send)\n');
+
+  // A fresh context: empty HTTP cache, no service worker.
+  const context = await browser.newContext({ colorScheme: 'dark' });
+  const page = await context.newPage();
+  const start = server.log.length;
+  await page.goto(server.url + PAGE, { waitUntil: 'networkidle' });
+  await page.waitForTimeout(500);
+  const beforeRunIndex = server.log.length;
+  const before = await bytesOf(server, start, beforeRunIndex);
+  const js = before.files.filter((f) => f.endsWith('.js'));
+  let jsGzip = 0;
+  let jsRaw = 0;
+  for (const f of js) {
+    jsGzip += await gzipSize(f);
+    jsRaw += (await readFile(`${DIST}${f}`)).length;
+  }
+  const pyodideBefore = before.files.filter((f) => f.includes('/pyodide/'));
+
+  const examples = page.locator('div.example[data-code]');
+  // The example used: the first whose recorded output has an exit status (stderr and status show).
+  let index = 0;
+  const count = await examples.count();
+  for (let i = 0; i < count; i++) {
+    if ((await examples.nth(i).locator('figure.example-output').getAttribute('data-exit-status')) !== '0') {
+      index = i;
+      break;
+    }
+  }
+  const example = examples.nth(index);
+  await example.scrollIntoViewIfNeeded();
+  if (values.screenshots) {
+    await mkdir(`${ROOT}/docs/screenshots`, { recursive: true });
+    await example.screenshot({ path: `${ROOT}/docs/screenshots/example-before-run.png` });
+  }
+  const cold = await timedRun(page, example);
+  await page.waitForTimeout(300);
+  const atRun = await bytesOf(server, beforeRunIndex);
+  if (values.screenshots) {
+    await page.mouse.move(0, 0);
+    await example.screenshot({ path: `${ROOT}/docs/screenshots/example-after-run.png` });
+  }
+
+  const warm: { firstOutput: number; done: number }[] = [];
+  for (let i = 0; i < WARM_RUNS; i++) warm.push(await timedRun(page, example));
+  const first = warm.map((w) => w.firstOutput);
+  const done = warm.map((w) => w.done);
+
+  const perFile = await Promise.all(js.map(async (f) => `${f.replace('/_astro/', '')} ${kB(await gzipSize(f))}`));
+  const rows: [string, string][] = [
+    ['bytes loaded before the first Run', `${MB(before.raw)} (${before.files.length} files; gzip ${kB(before.gzip)}); Pyodide files: ${pyodideBefore.length}`],
+    ['page JS before any interaction', `${kB(jsGzip)} gzip (${kB(jsRaw)} raw, ${js.length} files)`],
+    ['bytes the first Run adds', `${MB(atRun.raw)} (${atRun.files.length} files; gzip ${MB(atRun.gzip)})`],
+    ['cold first Run: click → first output', ms(cold.firstOutput)],
+    ['cold first Run: click → verdict', `${ms(cold.done)} (verdict: ${cold.verdict})`],
+    [`warm Run: click → first output (median / p90 of ${WARM_RUNS})`, `${ms(quantile(first, 0.5))} / ${ms(quantile(first, 0.9))}`],
+    [`warm Run: click → verdict (median / p90 of ${WARM_RUNS})`, `${ms(quantile(done, 0.5))} / ${ms(quantile(done, 0.9))}`],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`);
+  console.log(`\npage JS before any interaction (gzip): ${perFile.join(', ')}`);
+  console.log(`example: ${PAGE} line ${await example.getAttribute('data-example-line')}`);
+  console.log('first Run loaded:');
+  for (const f of atRun.files) console.log(`  ${f}`);
+  if (values.screenshots) console.log('\nscreenshots: docs/screenshots/example-before-run.png, docs/screenshots/example-after-run.png');
+  await context.close();
+} finally {
+  await browser.close();
+  await server.close();
+}
