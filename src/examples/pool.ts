@@ -160,9 +160,9 @@ export class RunnerPool {
     if (message.type === 'chunk') slot.chunks.push(message.chunk);
     else if (message.type === 'done') this.finish(slot, message.result);
     else if (message.type === 'error') {
-      const job = slot.job;
-      this.release(slot);
-      job.reject(new Error(message.message));
+      // A runtime failure, not an example error: report it as the block's fault and replace the
+      // worker, whose interpreter may be broken, so the rest of the run is unaffected.
+      void this.replace(slot, { fault: `runner failed: ${message.message.split('\n')[0]}`, discarded: 'runner failed', exitStatus: 1 });
     }
   }
 

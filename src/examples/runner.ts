@@ -202,7 +202,13 @@ export class ExampleRunner {
   async run(code: string, options: RunOptions = {}): Promise<RunResult> {
     const started = performance.now();
     const py = await this.interpreter();
-    const result = await runInInterpreter(py, code, options);
+    let result: RunResult;
+    try {
+      result = await runInInterpreter(py, code, options);
+    } catch (error) {
+      this.current = null; // whatever broke, the next run gets a fresh interpreter
+      throw error;
+    }
     let discarded = result.discarded;
     if (!discarded) {
       try {
@@ -294,10 +300,17 @@ export async function runInInterpreter(py: Interpreter, code_: string, options: 
     open = false; // anything written later (a reset's stray output) is not this block's
     dropPendingCallbacks(py);
     if (!discarded) {
-      namespace?.destroy();
-      runner.destroy();
-      exec.destroy();
-      if (options.interruptBuffer) py.setInterruptBuffer(undefined as never);
+      try {
+        namespace?.destroy();
+        runner.destroy();
+        exec.destroy();
+        if (options.interruptBuffer) py.setInterruptBuffer(undefined as never);
+      } catch (error) {
+        // A fatal error that JavaScript code inside the example caught leaves the interpreter
+        // unusable although the block "ended normally": report it and never reuse it.
+        fault = `${(error as Error)?.name ?? 'Error'}: ${(error as Error)?.message ?? String(error)}`;
+        discarded = `interpreter fault: ${fault}`;
+      }
     }
   }
   for (const [stream, decoder] of Object.entries(decoders)) {

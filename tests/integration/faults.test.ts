@@ -277,15 +277,14 @@ describe('interpreter faults (RunnerPool)', () => {
     await expectHealthy();
   });
 
-  // BUG (src/examples/runner.ts ExampleRunner.run / runInInterpreter, and src/examples/pool.ts):
-  // when a fatal Pyodide error happens inside JavaScript called from the block and that JavaScript
+  // Was a bug (fixed): when a fatal Pyodide error happens inside JavaScript called from the block and that JavaScript
   // catches it, the block itself ends normally; then `py.setInterruptBuffer(undefined)` in
   // runInInterpreter's finally (pyodide's API getters now throw "Pyodide already fatally failed")
   // throws out of ExampleRunner.run without clearing `this.current`. The worker posts `error`, the
   // pool rejects the run and keeps the worker, and every later block sent to that worker rejects
   // with the same error: verifyFiles' Promise.all rejects and the CLI dies without a report.
   // (Without an interrupt buffer the same block is "passed" with only `discarded: reset failed`.)
-  test.fails('a fatal error that the block catches through JavaScript is reported, and the worker is replaced', async () => {
+  test('a fatal error that the block catches through JavaScript is reported, and the worker is replaced', async () => {
     const own = await RunnerPool.create({ size: 1, snapshot: pool.snapshot });
     try {
       const code = [
