@@ -16,8 +16,7 @@ export default defineConfig({
     // and Pagefind itself: listing them here again would replace its settings with ours.
     starlight({
       title: 'finally, verified',
-      description:
-        'How Python’s try/finally really behaves, with examples that are executed at build time and whose output is checked.',
+      description: 'How Python’s try/finally really behaves, with examples that are executed at build time and whose output is checked.',
       editLink: { baseUrl: `${REPO}/edit/main/` },
       // Explicit slugs: a reading order, and a build error if a page goes missing.
       sidebar: [{ label: 'Guide', items: ['finally', 'finally-vs-with', 'exit-semantics', 'generators-async', 'myths'] }],

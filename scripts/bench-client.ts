@@ -22,7 +22,11 @@ import { DIST, ROOT } from '../tests/e2e/paths.ts';
 import { serveStatic, type StaticServer } from '../tests/e2e/server.ts';
 
 const { values } = parseArgs({
-  options: { screenshots: { type: 'boolean', default: false }, page: { type: 'string', default: '/finally/' }, runs: { type: 'string', default: '20' } },
+  options: {
+    screenshots: { type: 'boolean', default: false },
+    page: { type: 'string', default: '/finally/' },
+    runs: { type: 'string', default: '20' },
+  },
 });
 const PAGE = values.page!;
 const WARM_RUNS = Number(values.runs);
@@ -36,7 +40,11 @@ async function gzipSize(path: string): Promise<number> {
   return gzipSync(await readFile(`${DIST}${path}`), { level: 9 }).length;
 }
 
-async function bytesOf(server: StaticServer, from: number, to = server.log.length): Promise<{ raw: number; gzip: number; files: string[] }> {
+async function bytesOf(
+  server: StaticServer,
+  from: number,
+  to = server.log.length,
+): Promise<{ raw: number; gzip: number; files: string[] }> {
   const entries = server.log.slice(from, to).filter((e) => e.status === 200);
   let gzip = 0;
   for (const e of entries) gzip += await gzipSize(e.path);
@@ -135,7 +143,10 @@ try {
 
   const perFile = await Promise.all(js.map(async (f) => `${f.replace('/_astro/', '')} ${kB(await gzipSize(f))}`));
   const rows: [string, string][] = [
-    ['bytes loaded before the first Run', `${MB(before.raw)} (${before.files.length} files; gzip ${kB(before.gzip)}); Pyodide files: ${pyodideBefore.length}`],
+    [
+      'bytes loaded before the first Run',
+      `${MB(before.raw)} (${before.files.length} files; gzip ${kB(before.gzip)}); Pyodide files: ${pyodideBefore.length}`,
+    ],
     ['page JS before any interaction', `${kB(jsGzip)} gzip (${kB(jsRaw)} raw, ${js.length} files)`],
     ['bytes the first Run adds', `${MB(atRun.raw)} (${atRun.files.length} files; gzip ${MB(atRun.gzip)})`],
     ['cold first Run: click → first output', ms(cold.firstOutput)],

@@ -55,7 +55,18 @@ export function createEditor(options: EditorOptions): EditorHandle {
         python(),
         syntaxHighlighting(classHighlighter),
         // Highest precedence: the default keymap binds Mod-Enter to insertBlankLine.
-        Prec.highest(keymap.of([{ key: 'Mod-Enter', run: () => (options.onRun(), true), preventDefault: true }])),
+        Prec.highest(
+          keymap.of([
+            {
+              key: 'Mod-Enter',
+              run: () => {
+                options.onRun();
+                return true;
+              },
+              preventDefault: true,
+            },
+          ]),
+        ),
         keymap.of([indentWithTab]),
         EditorView.contentAttributes.of({
           'aria-label': options.label,

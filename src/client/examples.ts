@@ -102,7 +102,10 @@ export class ExampleRunnerElement extends HTMLElement {
     const group = document.createElement('div');
     group.className = 'example-buttons';
     group.setAttribute('role', 'group');
-    group.setAttribute('aria-label', context.replace(/^./, (c) => c.toUpperCase()));
+    group.setAttribute(
+      'aria-label',
+      context.replace(/^./, (c) => c.toUpperCase()),
+    );
     this.runButton = button('example-run-button', 'Run', context);
     this.stopButton = button('example-stop-button', 'Stop', context);
     this.editButton = button('example-edit-button', 'Edit', context);
@@ -334,7 +337,15 @@ function openSharedEdit(): void {
 
 function registerServiceWorker(): void {
   const path = __EXAMPLES_RUNTIME__.serviceWorker;
-  if (!path || !('serviceWorker' in navigator)) return;
+  if (!('serviceWorker' in navigator)) return;
+  if (!path) {
+    // Dev server: no offline cache. `astro preview` on the same port may have left one; drop it
+    // so that it never answers for the dev server.
+    void navigator.serviceWorker.getRegistrations().then((all) => {
+      for (const registration of all) if (registration.active?.scriptURL.endsWith('/sw.js')) void registration.unregister();
+    });
+    return;
+  }
   const register = async () => {
     try {
       const registration = await navigator.serviceWorker.register(path);

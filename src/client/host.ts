@@ -157,9 +157,7 @@ export class RunnerHost {
             break;
         }
       });
-      const init: HostMessage = this.snapshot
-        ? { type: 'init', snapshot: this.snapshot.slice() }
-        : { type: 'init', wantSnapshot: true };
+      const init: HostMessage = this.snapshot ? { type: 'init', snapshot: this.snapshot.slice() } : { type: 'init', wantSnapshot: true };
       worker.postMessage(init, init.snapshot ? [init.snapshot.buffer] : []);
     });
   }

@@ -34,7 +34,10 @@ export { canInterrupt, hasJspi };
 
 /** Start loading the runtime (hover or focus on a Run button). */
 export function warmUp(): void {
-  if (hasJspi()) void getHost().warmUp().catch(() => {});
+  if (hasJspi())
+    void getHost()
+      .warmUp()
+      .catch(() => {});
 }
 
 /**
@@ -111,7 +114,9 @@ class Panel {
     this.verdict = el('div', 'example-run-verdict');
     this.root.append(bar, this.loading, this.transcript, this.empty, this.exit, this.note, this.verdict);
     const anchor =
-      example.querySelector(':scope > figure.example-output') ?? example.querySelector(':scope > .example-controls') ?? example.lastElementChild;
+      example.querySelector(':scope > figure.example-output') ??
+      example.querySelector(':scope > .example-controls') ??
+      example.lastElementChild;
     anchor?.after(this.root);
   }
 
@@ -216,7 +221,8 @@ class Panel {
         const notes: string[] = [];
         if (result.truncatedBytes) notes.push(`${result.truncatedBytes} bytes of output past 1 MiB were dropped.`);
         if (result.fault) notes.push(`The interpreter failed: ${result.fault}. A fresh one is used for the next run.`);
-        else if (result.discarded?.startsWith('os._exit')) notes.push('os._exit ended the interpreter: no finally, no atexit, no flush. A fresh one is used for the next run.');
+        else if (result.discarded?.startsWith('os._exit'))
+          notes.push('os._exit ended the interpreter: no finally, no atexit, no flush. A fresh one is used for the next run.');
         if (outcome.interrupted) notes.push('Stopped with KeyboardInterrupt: finally blocks ran.');
         this.note.hidden = notes.length === 0;
         this.note.textContent = notes.join(' ');
@@ -262,7 +268,16 @@ class Panel {
       const pre = el('pre', 'example-run-diff');
       for (const [i, line] of diff.split('\n').entries()) {
         if (i) pre.append('\n');
-        const kind = line.startsWith('+++') || line.startsWith('---') ? 'head' : line[0] === '+' ? 'add' : line[0] === '-' ? 'del' : line[0] === '@' ? 'hunk' : 'same';
+        const kind =
+          line.startsWith('+++') || line.startsWith('---')
+            ? 'head'
+            : line[0] === '+'
+              ? 'add'
+              : line[0] === '-'
+                ? 'del'
+                : line[0] === '@'
+                  ? 'hunk'
+                  : 'same';
         pre.append(el('span', `diff-${kind}`, line));
       }
       this.verdict.append(pre);
@@ -314,7 +329,14 @@ export function startRun(request: RunRequest): { handle: RunHandle; finished: Pr
     const message =
       'This browser cannot run the examples: Pyodide needs WebAssembly JavaScript Promise Integration (JSPI), available in Chrome and Edge 137 and later.';
     const handle: RunHandle = { done: Promise.resolve({ kind: 'error', message }), stop() {} };
-    return { handle, finished: handle.done.then((outcome) => live.finish(outcome, recorded, label, edited, null)).then((t) => (onStatus(t), t)) };
+    return {
+      handle,
+      finished: handle.done.then((outcome) => {
+        const status = live.finish(outcome, recorded, label, edited, null);
+        onStatus(status);
+        return status;
+      }),
+    };
   }
   const host = getHost();
   let loadMs: number | null = null;

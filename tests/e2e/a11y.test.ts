@@ -43,9 +43,12 @@ async function openThemed(path: string, theme: (typeof THEMES)[number]): Promise
 async function axe(page: Page): Promise<string> {
   await page.addScriptTag({ content: AXE });
   const violations = await page.evaluate(async () => {
-    const result = await (window as unknown as { axe: { run(c: Document, o: object): Promise<{ violations: Violation[] }> } }).axe.run(document, {
-      resultTypes: ['violations'],
-    });
+    const result = await (window as unknown as { axe: { run(c: Document, o: object): Promise<{ violations: Violation[] }> } }).axe.run(
+      document,
+      {
+        resultTypes: ['violations'],
+      },
+    );
     return result.violations;
   });
   return violations
@@ -65,7 +68,11 @@ describe.each(THEMES)('%s theme', (theme) => {
     const examples = page.locator('div.example[data-code]');
     await run(examples.nth(0), 60_000);
     // A recorded output changed under the page's feet: the run differs and shows a diff.
-    await examples.nth(1).locator('figure.example-output span.line').first().evaluate((line) => (line.textContent = 'something else'));
+    await examples
+      .nth(1)
+      .locator('figure.example-output span.line')
+      .first()
+      .evaluate((line) => (line.textContent = 'something else'));
     expect((await run(examples.nth(1))).verdict).toBe('differs');
     await editCode(page, examples.nth(2), 'import sys\nprint("out")\nprint("err", file=sys.stderr)\nraise SystemExit(3)');
     await run(examples.nth(2));

@@ -68,7 +68,11 @@ describe('Stop', () => {
   test('kills a run that ignores KeyboardInterrupt after the grace period, says so, and starts a fresh Python', async () => {
     const page = await open();
     const example = firstExample(page);
-    await editCode(page, example, 'while True:\n    try:\n        while True:\n            pass\n    except KeyboardInterrupt:\n        print("ignored")\n    finally:\n        print("inner finally")\n');
+    await editCode(
+      page,
+      example,
+      'while True:\n    try:\n        while True:\n            pass\n    except KeyboardInterrupt:\n        print("ignored")\n    finally:\n        print("inner finally")\n',
+    );
     await example.locator('.example-run-button').click();
     await example.locator('.example-run-status', { hasText: 'Running' }).waitFor({ timeout: 60_000 });
     await page.waitForTimeout(200);
@@ -103,6 +107,21 @@ describe('Stop', () => {
     await editCode(page, example, 'print("fresh")');
     expect((await run(example)).text).toBe('fresh\n');
   });
+});
+
+test('a second Run waits for the running example, then runs from fresh state', async () => {
+  const page = await open();
+  const [first, second] = [firstExample(page), page.locator('div.example[data-code]').nth(1)];
+  await editCode(page, first, LOOP_WITH_FINALLY);
+  await first.locator('.example-run-button').click();
+  await first.locator('pre.example-run-transcript', { hasText: 'looping' }).waitFor({ timeout: 60_000 });
+  await second.locator('.example-run-button').click();
+  await second.locator('.example-run-status', { hasText: 'Waiting for another example' }).waitFor();
+  await first.locator('.example-stop-button').click();
+  await waitForEnd(first, 5_000);
+  await waitForEnd(second, 30_000);
+  expect((await readLive(first)).state).toBe('stopped');
+  expect((await readLive(second)).verdict).toBe('match');
 });
 
 test('leaving a page mid-run raises no page error', async () => {
@@ -235,17 +254,21 @@ test('offline: a page read once (and run once) still runs its examples with the 
   const live = await run(firstExample(page));
   expect(live.verdict).toBe('match');
   // The service worker stores the runtime as it is fetched, plus what was loaded before it took control.
-  await page.waitForFunction(
-    async (version) => {
-      const files = ['pyodide.asm.wasm', 'python_stdlib.zip', 'pyodide.asm.mjs', 'pyodide.mjs', 'pyodide-lock.json'];
-      const hits = await Promise.all(files.map((f) => caches.match(new URL(`/pyodide/${version}/${f}`, location.href).href)));
-      return hits.every(Boolean) && (await caches.match(location.href)) !== undefined;
-    },
-    PYODIDE_VERSION,
-    { timeout: 20_000 },
-  ).catch(async () => {
-    throw new Error(`runtime not cached: ${JSON.stringify(await page.evaluate(async () => Promise.all((await caches.keys()).map(async (k) => [k, (await (await caches.open(k)).keys()).map((r) => r.url)]))))}`);
-  });
+  await page
+    .waitForFunction(
+      async (version) => {
+        const files = ['pyodide.asm.wasm', 'python_stdlib.zip', 'pyodide.asm.mjs', 'pyodide.mjs', 'pyodide-lock.json'];
+        const hits = await Promise.all(files.map((f) => caches.match(new URL(`/pyodide/${version}/${f}`, location.href).href)));
+        return hits.every(Boolean) && (await caches.match(location.href)) !== undefined;
+      },
+      PYODIDE_VERSION,
+      { timeout: 20_000 },
+    )
+    .catch(async () => {
+      throw new Error(
+        `runtime not cached: ${JSON.stringify(await page.evaluate(async () => Promise.all((await caches.keys()).map(async (k) => [k, (await (await caches.open(k)).keys()).map((r) => r.url)]))))}`,
+      );
+    });
   await context.setOffline(true);
   const offline = await context.newPage();
   await offline.goto(baseURL + PAGE);

@@ -65,7 +65,10 @@ export function readLive(example: Locator): Promise<LiveOutput> {
   return example.locator('.example-run').evaluate((panel: HTMLElement) => {
     const chunks = [...panel.querySelectorAll<HTMLElement>('pre.example-run-transcript > span[data-stream]')].map((span) => ({
       stream: span.dataset.stream as 'stdout' | 'stderr',
-      text: [...span.childNodes].filter((n) => n.nodeType === Node.TEXT_NODE).map((n) => n.textContent).join(''),
+      text: [...span.childNodes]
+        .filter((n) => n.nodeType === Node.TEXT_NODE)
+        .map((n) => n.textContent)
+        .join(''),
     }));
     const status = panel.dataset.exitStatus;
     return {

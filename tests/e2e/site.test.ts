@@ -3,7 +3,9 @@
  * sitemap with the site URL, every internal link resolving, the self-hosted runtime and the
  * static hosts' headers file.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { checkInternalLinks, PYODIDE_FILES } from '../../src/integrations/runtime.ts';
@@ -24,34 +26,45 @@ afterAll(async () => {
 });
 
 describe('without JavaScript', () => {
-  test.each(pages.filter((p) => p.blocks.length > 0))('$file: every example shows its code and its recorded output', async ({ path, blocks }) => {
-    const context = await browser.newContext({ javaScriptEnabled: false });
-    const page = await context.newPage();
-    await page.goto(baseURL + path);
-    for (const block of blocks) {
-      const example = exampleAt(page, block.line);
-      const code = (await example.locator(':scope > .expressive-code pre').innerText()).replace(/\n$/, '');
-      expect(code.replace(/\s+/g, ' ').trim()).toBe(block.code.replace(/\s+/g, ' ').trim());
-      expect(await example.locator('example-runner, button.example-button').count()).toBe(0);
-      if (block.meta.norun !== null) {
-        expect(await example.locator('.example-note').isVisible()).toBe(true);
-        continue;
+  test.each(pages.filter((p) => p.blocks.length > 0))(
+    '$file: every example shows its code and its recorded output',
+    async ({ path, blocks }) => {
+      const context = await browser.newContext({ javaScriptEnabled: false });
+      const page = await context.newPage();
+      await page.goto(baseURL + path);
+      for (const block of blocks) {
+        const example = exampleAt(page, block.line);
+        // innerText, not textContent: Expressive Code renders each line as a block, and only the
+        // rendered text has the line breaks between them.
+        // biome-ignore lint/performance/useDomNodeTextContent: see above
+        const code = (await example.locator(':scope > .expressive-code pre').innerText()).replace(/\n$/, '');
+        expect(code.replace(/\s+/g, ' ').trim()).toBe(block.code.replace(/\s+/g, ' ').trim());
+        expect(await example.locator('example-runner, button.example-button').count()).toBe(0);
+        if (block.meta.norun !== null) {
+          expect(await example.locator('.example-note').isVisible()).toBe(true);
+          continue;
+        }
+        if (!block.output) continue;
+        const figure = example.locator(':scope > figure.example-output');
+        // A quiz hides the output only once its script runs: without JavaScript it is shown.
+        expect(await figure.isVisible()).toBe(true);
+        const shown = await figure.locator('pre.example-transcript').evaluate((pre) =>
+          [...pre.querySelectorAll('span.line')]
+            .map((line) =>
+              [...line.childNodes]
+                .filter((n) => !(n as Element).classList?.contains('example-stream-label'))
+                .map((n) => n.textContent)
+                .join(''),
+            )
+            .join('\n'),
+        );
+        expect(shown).toBe(block.output.recorded.text);
+        const exit = block.output.recorded.exitStatus;
+        if (exit !== 0) expect(await figure.locator('.example-exit').textContent()).toBe(`exit status ${exit}`);
       }
-      if (!block.output) continue;
-      const figure = example.locator(':scope > figure.example-output');
-      // A quiz hides the output only once its script runs: without JavaScript it is shown.
-      expect(await figure.isVisible()).toBe(true);
-      const shown = await figure.locator('pre.example-transcript').evaluate((pre) =>
-        [...pre.querySelectorAll('span.line')]
-          .map((line) => [...line.childNodes].filter((n) => !(n as Element).classList?.contains('example-stream-label')).map((n) => n.textContent).join(''))
-          .join('\n'),
-      );
-      expect(shown).toBe(block.output.recorded.text);
-      const exit = block.output.recorded.exitStatus;
-      if (exit !== 0) expect(await figure.locator('.example-exit').textContent()).toBe(`exit status ${exit}`);
-    }
-    await context.close();
-  });
+      await context.close();
+    },
+  );
 });
 
 test('search finds a page by a word in its text', async () => {
@@ -108,10 +121,30 @@ test('every internal link and fragment of the built site resolves', async () => 
   expect(broken.map((b) => `dist/${b.page}: ${b.url} (${b.reason})`)).toEqual([]);
 });
 
+test('the link check catches a missing page, a missing fragment and a missing asset', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'links-'));
+  try {
+    await mkdir(join(dir, 'a'));
+    await writeFile(join(dir, 'a', 'index.html'), '<h2 id="here">x</h2><a href="#here">ok</a>');
+    await writeFile(
+      join(dir, 'index.html'),
+      `<a href="/a/">ok</a><a href="/a/#here">ok</a><a href="${SITE}/a/">ok</a><a href="https://example.com/x">external</a>` +
+        '<a href="/b/">page</a><a href="/a/#nowhere">fragment</a><img src="/missing.png">',
+    );
+    const broken = await checkInternalLinks(dir, SITE, '/');
+    expect(broken.map((b) => b.url)).toEqual(['/b/', '/a/#nowhere', '/missing.png']);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('Pyodide is self-hosted under a versioned path, and _headers isolates the site', async () => {
   const { version } = JSON.parse(await readFile(`${ROOT}/node_modules/pyodide/package.json`, 'utf8')) as { version: string };
   for (const file of PYODIDE_FILES) {
-    const [built, installed] = await Promise.all([stat(`${DIST}/pyodide/${version}/${file}`), stat(`${ROOT}/node_modules/pyodide/${file}`)]);
+    const [built, installed] = await Promise.all([
+      stat(`${DIST}/pyodide/${version}/${file}`),
+      stat(`${ROOT}/node_modules/pyodide/${file}`),
+    ]);
     expect(built.size).toBe(installed.size);
   }
   const headers = await readFile(`${DIST}/_headers`, 'utf8');
