@@ -141,15 +141,6 @@ export class RunnerPool {
       if (slot.job || slot.dead || !this.queue.length) continue;
       const job = this.queue.shift()!;
       Object.assign(slot, { job, chunks: [], timedOut: false, started: performance.now() });
-      const timeoutMs = job.options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-      const graceMs = job.options.graceMs ?? 1000;
-      slot.timers = [
-        setTimeout(() => {
-          slot.timedOut = true;
-          Atomics.store(new Int32Array(slot.interrupt), 0, SIGINT);
-        }, timeoutMs),
-        setTimeout(() => void this.replace(slot, { discarded: 'worker terminated after the time limit' }, true), timeoutMs + graceMs),
-      ];
       const message: HostMessage = { type: 'run', id: ++this.nextId, code: job.code, interrupt: slot.interrupt, maxOutputBytes: job.options.maxOutputBytes };
       slot.worker.postMessage(message);
     }
@@ -157,13 +148,28 @@ export class RunnerPool {
 
   private onMessage(slot: Slot, message: WorkerMessage): void {
     if (!slot.job) return;
-    if (message.type === 'chunk') slot.chunks.push(message.chunk);
+    if (message.type === 'started') this.startTimers(slot, slot.job);
+    else if (message.type === 'chunk') slot.chunks.push(message.chunk);
     else if (message.type === 'done') this.finish(slot, message.result);
     else if (message.type === 'error') {
       // A runtime failure, not an example error: report it as the block's fault and replace the
       // worker, whose interpreter may be broken, so the rest of the run is unaffected.
       void this.replace(slot, { fault: `runner failed: ${message.message.split('\n')[0]}`, discarded: 'runner failed', exitStatus: 1 });
     }
+  }
+
+  /** Start a run's time limit once its worker has an interpreter ready. */
+  private startTimers(slot: Slot, job: Job): void {
+    const timeoutMs = job.options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const graceMs = job.options.graceMs ?? 1000;
+    slot.started = performance.now();
+    slot.timers = [
+      setTimeout(() => {
+        slot.timedOut = true;
+        Atomics.store(new Int32Array(slot.interrupt), 0, SIGINT);
+      }, timeoutMs),
+      setTimeout(() => void this.replace(slot, { discarded: 'worker terminated after the time limit' }, true), timeoutMs + graceMs),
+    ];
   }
 
   private release(slot: Slot): void {

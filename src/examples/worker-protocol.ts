@@ -16,6 +16,8 @@ export type HostMessage =
 export type WorkerMessage =
   /** Ready to run; `snapshot` is sent when the host asked for it (`wantSnapshot`). */
   | { type: 'ready'; snapshot?: Uint8Array }
+  /** Run `id` has an interpreter and starts executing (time limits count from here, not from a restore). */
+  | { type: 'started'; id: number }
   /** Output of run `id`, sent as it is written (so a killed run still shows what it printed). */
   | { type: 'chunk'; id: number; chunk: OutputChunk }
   /** Run `id` finished; its chunks were all sent before this message. */

@@ -205,7 +205,7 @@ describe('time limits (RunnerPool)', () => {
   // new interpreter after the previous block discarded its own (os._exit, a fault, a tainted or
   // grown interpreter: ≈0.2–0.6 s). A trivial block after a discard is then flagged `timedOut`
   // (verify: "timed out …; KeyboardInterrupt stopped it") although it ran to completion.
-  test.fails('does not count the restore of a new interpreter (after a discarded one) against the next block', async () => {
+  test('does not count the restore of a new interpreter (after a discarded one) against the next block', async () => {
     await run('import os\nos._exit(0)\n');
     const r = await run('print("trivial")\n', { timeoutMs: 100, graceMs: 5000 });
     expect(r.stdout).toBe('trivial\n');
@@ -216,7 +216,7 @@ describe('time limits (RunnerPool)', () => {
   // then cleared by runInInterpreter (`options.interruptBuffer[0] = 0`), so the block never gets
   // KeyboardInterrupt; it is killed after the grace period, its finally does not run, and verify
   // reports that it "ignored KeyboardInterrupt", which it did not.
-  test.fails('interrupts a loop that starts right after a discarded interpreter, instead of killing it', async () => {
+  test('interrupts a loop that starts right after a discarded interpreter, instead of killing it', async () => {
     await run('import os\nos._exit(0)\n');
     const r = await run(LOOP_WITH_FINALLY, { timeoutMs: 100, graceMs: 1000 });
     expect({ killed: r.killed, exitStatus: r.exitStatus, stdout: r.stdout }).toEqual({
