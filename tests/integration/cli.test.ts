@@ -3,14 +3,13 @@
  * fixtures in tests/fixtures/cli). Outputs are recorded by `--update` itself and compared with
  * what `python3 example.py` prints (examples.recorded.mdx, written by hand).
  */
-import { spawn } from 'node:child_process';
 import { copyFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { lastLine, runVerify } from '../support/verify-cli.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('../fixtures/cli/', import.meta.url));
 const UPDATE_COMMAND = 'npm run verify -- --update';
 
@@ -18,28 +17,8 @@ const UPDATE_COMMAND = 'npm run verify -- --update';
 const BARE = { greet: 10, divide: 20, exit: 32, osExit: 45, norun: 55 };
 const RECORDED = { greet: 10, greetOutputFence: 18, divide: 25, exit: 49, osExit: 67, norun: 81 };
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Run `scripts/verify.ts` with the Node running the tests (Node 24), from the repository root. */
-function verify(...args: string[]): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['scripts/verify.ts', ...args], {
-      cwd: ROOT,
-      env: { ...process.env, NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+/** Run `scripts/verify.ts` from the repository root. */
+const verify = (...args: string[]) => runVerify(args);
 
 /** stdout without the timing line, which is the only line allowed to differ between runs. */
 const withoutTiming = (stdout: string) =>
@@ -48,7 +27,6 @@ const withoutTiming = (stdout: string) =>
     .filter((line) => !/^finished in \d+(\.\d+)? s$/.test(line))
     .join('\n');
 
-const lastLine = (stdout: string) => stdout.trimEnd().split('\n').at(-1);
 
 let work: string;
 let bare: string;

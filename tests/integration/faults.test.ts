@@ -8,7 +8,6 @@
  * Tests marked `test.fails` pin implementation bugs found while writing this suite (see the
  * comment on each): they assert the correct behaviour and are expected to fail until fixed.
  */
-import { spawn } from 'node:child_process';
 import { copyFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -18,8 +17,8 @@ import { extractExamples } from '../../src/examples/extract.ts';
 import { transcriptFromChunks, type OutputChunk } from '../../src/examples/output.ts';
 import { DEFAULT_TIMEOUT_MS, RunnerPool, type PoolRunOptions, type PoolRunResult } from '../../src/examples/pool.ts';
 import { verifyFiles, type BlockResult, type BlockRunner, type FileReport } from '../../src/examples/verify.ts';
+import { lastLine, runVerify } from '../support/verify-cli.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('../fixtures/faults/', import.meta.url));
 const MiB = 2 ** 20;
 
@@ -118,30 +117,9 @@ function byCase(reports: FileReport[]): Map<string, BlockResult> {
   return map;
 }
 
-interface Cli {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+/** Run the verify CLI from the repository root. */
+const verifyCli = (...args: string[]) => runVerify(args);
 
-/** Run the verify CLI with the Node running the tests (Node 24), from the repository root. */
-function verifyCli(...args: string[]): Promise<Cli> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['scripts/verify.ts', ...args], {
-      cwd: ROOT,
-      env: { ...process.env, NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-const lastLine = (stdout: string) => stdout.trimEnd().split('\n').at(-1);
 
 const LOOP_WITH_FINALLY = 'try:\n    print("looping", flush=True)\n    while True:\n        pass\nfinally:\n    print("finally ran")\n';
 const SWALLOWS_INTERRUPT =

@@ -4,7 +4,6 @@
  * one block of each outcome (tests/fixtures/faults/report.mdx) and a file with a content error;
  * plus the report functions on hand-made results, for escaping and the summary wording.
  */
-import { spawn } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,33 +12,12 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { extractExamples } from '../../src/examples/extract.ts';
 import { githubAnnotations, jsonReport, summaryLine, totals, type JsonBlock } from '../../src/examples/report.ts';
 import type { FileReport } from '../../src/examples/verify.ts';
+import { lastLine, runVerify } from '../support/verify-cli.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('../fixtures/faults/', import.meta.url));
 
-interface Cli {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+const verifyCli = (...args: string[]) => runVerify(args);
 
-function verifyCli(...args: string[]): Promise<Cli> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['scripts/verify.ts', ...args], {
-      cwd: ROOT,
-      env: { ...process.env, NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-const lastLine = (stdout: string) => stdout.trimEnd().split('\n').at(-1);
 
 function caseLine(text: string, name: string): number {
   const index = text.split('\n').indexOf(`# case: ${name}`);

@@ -7,20 +7,17 @@
  * (node_modules/.cache/verified-examples, relative to the working directory) is their own and
  * can be deleted without touching the repository's.
  */
-import { spawn } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { cacheKey, DEFAULT_CACHE_DIR, ResultCache, runtimeFingerprint } from '../../src/examples/cache.ts';
 import { extractExamples, type ExampleBlock } from '../../src/examples/extract.ts';
 import type { RecordedOutput } from '../../src/examples/output.ts';
 import { PYODIDE_VERSION } from '../../src/examples/runner-node.ts';
 import { verifyFiles, type BlockRun, type BlockRunner } from '../../src/examples/verify.ts';
+import { lastLine, ROOT, runVerify } from '../support/verify-cli.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const SCRIPT = join(ROOT, 'scripts', 'verify.ts');
 
 let work: string;
 beforeAll(async () => {
@@ -201,30 +198,9 @@ describe('verifyFiles with a cache', () => {
   });
 });
 
-interface Cli {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Run the CLI with `cwd` as its working directory (and so its own cache folder). */
-function verifyIn(cwd: string, ...args: string[]): Promise<Cli> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [SCRIPT, ...args], {
-      cwd,
-      env: { ...process.env, NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const verifyIn = (cwd: string, ...args: string[]) => runVerify(args, cwd);
 
-const lastLine = (stdout: string) => stdout.trimEnd().split('\n').at(-1);
 const finished = (stdout: string) => stdout.split('\n').find((l) => l.startsWith('finished in '));
 
 describe('the CLI cache', () => {
