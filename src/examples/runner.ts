@@ -59,6 +59,12 @@ export interface RunOptions {
   maxOutputBytes?: number;
   /** Called with each piece of output as it is written (for live display and for hosts that may kill the run). */
   onChunk?: (chunk: OutputChunk) => void;
+  /**
+   * Called once the block is compiled and the interrupt buffer is armed, just before the block's
+   * code starts. A host starts the block's time limit here: a SIGINT written earlier would be
+   * cleared by the arming (or land in the runner's own setup) and be lost.
+   */
+  onStart?: () => void;
 }
 
 /** Options for {@link ExampleRunner.create}. */
@@ -271,6 +277,7 @@ export async function runInInterpreter(py: Interpreter, code_: string, options: 
     const [code, ns, compileStatus] = runner.begin(code_) as [PyProxy | undefined, PyProxy, number];
     namespace = ns;
     exitStatus = compileStatus;
+    options.onStart?.();
     if (code) {
       try {
         // exec is called from JavaScript so that no Python frame of ours sits under the

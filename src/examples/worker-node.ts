@@ -21,12 +21,13 @@ port.on('message', async (message: HostMessage) => {
       post({ type: 'ready', snapshot: message.wantSnapshot ? runner.snapshot.slice() : undefined });
     } else if (message.type === 'run') {
       const { id } = message;
-      await runner!.interpreter(); // a restore after a discarded interpreter is not the block's time
-      post({ type: 'started', id });
       const { chunks: _, ...result } = await runner!.run(message.code, {
         interruptBuffer: message.interrupt ? new Int32Array(message.interrupt) : undefined,
         maxOutputBytes: message.maxOutputBytes,
         onChunk: (chunk) => post({ type: 'chunk', id, chunk }),
+        // The time limit starts here, not when the job was posted: neither a restore after a
+        // discarded interpreter nor the runner's setup counts, and no SIGINT is lost to them.
+        onStart: () => post({ type: 'started', id }),
       });
       post({ type: 'done', id, result });
     }

@@ -16,7 +16,7 @@ export type HostMessage =
 export type WorkerMessage =
   /** Ready to run; `snapshot` is sent when the host asked for it (`wantSnapshot`). */
   | { type: 'ready'; snapshot?: Uint8Array }
-  /** Run `id` has an interpreter and starts executing (time limits count from here, not from a restore). */
+  /** Run `id` is compiled, its interrupt buffer armed, and its code starts now (time limits count from here: not from a restore, not from the runner's setup). */
   | { type: 'started'; id: number }
   /** Output of run `id`, sent as it is written (so a killed run still shows what it printed). */
   | { type: 'chunk'; id: number; chunk: OutputChunk }
