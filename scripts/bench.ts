@@ -17,16 +17,20 @@ const BLOCKS_PER_FILE = 21;
 
 /** Example bodies of the kinds the site holds: prints, tracebacks, finally, exits, context managers, generators, asyncio. */
 const TEMPLATES: ((i: number) => string)[] = [
-  (i) => `for n in range(${i % 7 + 3}):\n    print(n, n * n)`,
+  (i) => `for n in range(${(i % 7) + 3}):\n    print(n, n * n)`,
   (i) => `def f():\n    try:\n        return ${i}\n    finally:\n        print("finally runs first")\nprint(f())`,
   (i) => `try:\n    1 / ${i % 3}\nexcept ZeroDivisionError as e:\n    print("caught", e)\nfinally:\n    print("cleanup")`,
   (i) => `import sys\ntry:\n    sys.exit(${i % 4})\nfinally:\n    print("exiting")`,
-  (i) => `class CM:\n    def __enter__(self):\n        print("enter")\n        return self\n    def __exit__(self, *exc):\n        print("exit", exc[0])\n        return False\nwith CM():\n    print("body ${i}")`,
-  (i) => `def gen():\n    try:\n        yield ${i}\n        yield ${i + 1}\n    finally:\n        print("generator closed")\ng = gen()\nprint(next(g))\ng.close()`,
-  (i) => `import asyncio\nasync def main():\n    try:\n        await asyncio.sleep(0)\n        print("slept ${i}")\n    finally:\n        print("done")\nasyncio.run(main())`,
-  (i) => `data = {k: k ** 2 for k in range(${i % 20 + 5})}\nprint(sum(data.values()))\nraise ValueError("bad value ${i}")`,
+  (i) =>
+    `class CM:\n    def __enter__(self):\n        print("enter")\n        return self\n    def __exit__(self, *exc):\n        print("exit", exc[0])\n        return False\nwith CM():\n    print("body ${i}")`,
+  (i) =>
+    `def gen():\n    try:\n        yield ${i}\n        yield ${i + 1}\n    finally:\n        print("generator closed")\ng = gen()\nprint(next(g))\ng.close()`,
+  (i) =>
+    `import asyncio\nasync def main():\n    try:\n        await asyncio.sleep(0)\n        print("slept ${i}")\n    finally:\n        print("done")\nasyncio.run(main())`,
+  (i) => `data = {k: k ** 2 for k in range(${(i % 20) + 5})}\nprint(sum(data.values()))\nraise ValueError("bad value ${i}")`,
   (i) => `import atexit\natexit.register(print, "bye ${i}")\nprint("registered")`,
-  (i) => `from contextlib import ExitStack\nwith ExitStack() as stack:\n    for n in range(3):\n        stack.callback(print, "unwind", n)\n    print("body ${i}")`,
+  (i) =>
+    `from contextlib import ExitStack\nwith ExitStack() as stack:\n    for n in range(3):\n        stack.callback(print, "unwind", n)\n    print("body ${i}")`,
 ];
 
 function corpus(): { name: string; text: string; blocks: string[] }[] {
@@ -58,7 +62,9 @@ try {
   for (const f of files) await writeFile(join(dir, f.name), f.text);
   const paths = files.map((f) => join(dir, f.name));
   const blockCount = files.reduce((n, f) => n + f.blocks.length, 0);
-  console.log(`machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; Node ${process.version}; Pyodide ${PYODIDE_VERSION}`);
+  console.log(
+    `machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; Node ${process.version}; Pyodide ${PYODIDE_VERSION}`,
+  );
   console.log(`corpus: ${blockCount} blocks in ${files.length} files`);
 
   // 1. Cold full verification: Pyodide loaded from scratch (no snapshot on disk), no result cache.
@@ -82,9 +88,15 @@ try {
   const floorMs = loadMs + ownMs;
   const overheads = runs.map((r) => r.durationMs - r.execMs);
   console.log(`\ncold full verification (${runs.length} runs: each block twice, determinism check): ${s(coldMs)}`);
-  console.log(`  floor (Pyodide load ${s(loadMs)} + blocks' own run time ${s(ownMs)}): ${s(floorMs)}; cold / floor = ${(coldMs / floorMs).toFixed(2)}× (target ≤ 1.5×)`);
-  console.log(`  per-example overhead with fresh interpreter state: median ${median(overheads).toFixed(1)} ms, p95 ${quantile(overheads, 0.95).toFixed(1)} ms (targets ≤ 10 ms, ≤ 50 ms)`);
-  console.log(`  interpreters restored from the snapshot (reset impossible): ${runs.filter((r) => r.discarded).length} of ${runs.length} runs`);
+  console.log(
+    `  floor (Pyodide load ${s(loadMs)} + blocks' own run time ${s(ownMs)}): ${s(floorMs)}; cold / floor = ${(coldMs / floorMs).toFixed(2)}× (target ≤ 1.5×)`,
+  );
+  console.log(
+    `  per-example overhead with fresh interpreter state: median ${median(overheads).toFixed(1)} ms, p95 ${quantile(overheads, 0.95).toFixed(1)} ms (targets ≤ 10 ms, ≤ 50 ms)`,
+  );
+  console.log(
+    `  interpreters restored from the snapshot (reset impossible): ${runs.filter((r) => r.discarded).length} of ${runs.length} runs`,
+  );
 
   // 2. No-change re-verify: the CLI on the now-recorded corpus, once to fill the cache, then measured.
   const cli = (args: string[]) => spawnSync(process.execPath, ['scripts/verify.ts', ...args], { encoding: 'utf8' });
@@ -107,7 +119,9 @@ try {
     }
   }
   const nativeMs = performance.now() - nativeStart;
-  console.log(`\nnative ${python}, one process per block, run once each, sequentially: ${s(nativeMs)} for ${n} blocks (${(nativeMs / n).toFixed(0)} ms each)`);
+  console.log(
+    `\nnative ${python}, one process per block, run once each, sequentially: ${s(nativeMs)} for ${n} blocks (${(nativeMs / n).toFixed(0)} ms each)`,
+  );
   console.log(`  ratio native / ours (cold, every block run twice): ${(nativeMs / coldMs).toFixed(2)}×`);
 } finally {
   await rm(dir, { recursive: true, force: true });

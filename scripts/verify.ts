@@ -74,7 +74,8 @@ async function main(): Promise<number> {
   let timeoutMs = DEFAULT_TIMEOUT_MS;
   const jobs = values.jobs === undefined ? availableParallelism() : Number(values.jobs);
   try {
-    if (!['text', 'json', 'github'].includes(values.reporter!)) throw new UsageError(`unknown reporter "${values.reporter}": use text, json or github`);
+    if (!['text', 'json', 'github'].includes(values.reporter!))
+      throw new UsageError(`unknown reporter "${values.reporter}": use text, json or github`);
     if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs takes a whole number ≥ 1, not "${values.jobs}"`);
     if (values.timeout !== undefined) timeoutMs = parseDuration(values.timeout, '--timeout');
     files = await resolveFiles(args.positionals);
@@ -152,7 +153,9 @@ async function main(): Promise<number> {
   for (const report of reports) if (report.written) console.log(`re-recorded output fences in ${report.file}`);
   const ran = reports.flatMap((r) => r.results).filter((r) => r.status !== 'skipped');
   const fromCache = ran.filter((r) => r.cached).length;
-  console.log(`finished in ${((performance.now() - started) / 1000).toFixed(1)} s${fromCache ? ` (${fromCache} of ${ran.length} answered from the cache; --no-cache to re-run)` : ''}`);
+  console.log(
+    `finished in ${((performance.now() - started) / 1000).toFixed(1)} s${fromCache ? ` (${fromCache} of ${ran.length} answered from the cache; --no-cache to re-run)` : ''}`,
+  );
   console.log(summaryLine(t));
   return t.failed || t.errors ? 1 : 0;
 }

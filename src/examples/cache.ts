@@ -30,7 +30,9 @@ export async function runtimeFingerprint(pyodideVersion: string): Promise<string
 
 /** The cache key of one block under a runtime fingerprint (sha256, hex). */
 export function cacheKey(block: ExampleBlock, fingerprint: string): string {
-  return createHash('sha256').update(JSON.stringify([fingerprint, block.rawMeta, block.code])).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify([fingerprint, block.rawMeta, block.code]))
+    .digest('hex');
 }
 
 /** Cached outputs, loaded from and saved to `<dir>/results.json`. */

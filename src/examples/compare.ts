@@ -14,7 +14,10 @@ export const STDERR_MARK = '[stderr] ';
  * spaces → `·`. Other characters are kept as they are.
  */
 export function showWhitespace(line: string): string {
-  const visible = line.replace(/\t/g, '→').replace(/\r/g, '␍').replace(/\u00a0/g, '⍽');
+  const visible = line
+    .replace(/\t/g, '→')
+    .replace(/\r/g, '␍')
+    .replace(/\u00a0/g, '⍽');
   const trailing = /( +)$/.exec(visible);
   return trailing ? visible.slice(0, trailing.index) + '·'.repeat(trailing[1]!.length) : visible;
 }
@@ -26,10 +29,7 @@ export function showWhitespace(line: string): string {
 export function transcriptLines(output: RecordedOutput): string[] {
   const stderr = new Set(output.stderrLines);
   const lines = output.text === '' ? [] : output.text.split('\n');
-  return [
-    ...lines.map((line, i) => (stderr.has(i + 1) ? STDERR_MARK : '') + showWhitespace(line)),
-    `[exit status ${output.exitStatus}]`,
-  ];
+  return [...lines.map((line, i) => (stderr.has(i + 1) ? STDERR_MARK : '') + showWhitespace(line)), `[exit status ${output.exitStatus}]`];
 }
 
 /**

@@ -164,7 +164,10 @@ export function extractExamples(file: string, source: string): { blocks: Example
     let fence: OutputFence | null = null;
     if (output) {
       if (meta.norun !== null) {
-        problem('a norun block has no recorded output (nothing verifies it): delete the output fence after it', output.position!.start.line);
+        problem(
+          'a norun block has no recorded output (nothing verifies it): delete the output fence after it',
+          output.position!.start.line,
+        );
         continue;
       }
       try {

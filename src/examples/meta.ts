@@ -90,7 +90,16 @@ export function parseFenceMeta(meta: string | null | undefined): FenceMeta {
  * accepted and passed through untouched so authors keep titles, frames and line markers.
  */
 export const PRESENTATION_KEYS: ReadonlySet<string> = new Set([
-  '{}', 'title', 'frame', 'mark', 'ins', 'del', 'collapse', 'wrap', 'showLineNumbers', 'startLineNumber',
+  '{}',
+  'title',
+  'frame',
+  'mark',
+  'ins',
+  'del',
+  'collapse',
+  'wrap',
+  'showLineNumbers',
+  'startLineNumber',
 ]);
 
 /** What a `python` fence's meta tells the verifier. */

@@ -74,7 +74,10 @@ export function transcriptFromChunks(chunks: readonly OutputChunk[], exitStatus:
  */
 export function parseLineRanges(spec: string): number[] {
   const lines = new Set<number>();
-  for (const part of spec.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of spec
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const match = /^(\d+)(?:-(\d+))?$/.exec(part);
     const from = match ? Number(match[1]) : NaN;
     const to = match?.[2] ? Number(match[2]) : from;

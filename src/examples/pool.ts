@@ -103,9 +103,7 @@ export class RunnerPool {
     const first = await startWorker({ type: 'init', snapshot: options.snapshot, wantSnapshot: !options.snapshot });
     const pool = new RunnerPool(options.snapshot ?? first.snapshot!);
     pool.adopt(first.worker);
-    const rest = await Promise.all(
-      Array.from({ length: size - 1 }, () => startWorker({ type: 'init', snapshot: pool.snapshot })),
-    );
+    const rest = await Promise.all(Array.from({ length: size - 1 }, () => startWorker({ type: 'init', snapshot: pool.snapshot })));
     for (const { worker } of rest) pool.adopt(worker);
     return pool;
   }
@@ -116,7 +114,16 @@ export class RunnerPool {
   }
 
   private adopt(worker: Worker, at = this.slots.length): void {
-    const slot: Slot = { worker, interrupt: new SharedArrayBuffer(4), job: null, chunks: [], timedOut: false, timers: [], started: 0, dead: false };
+    const slot: Slot = {
+      worker,
+      interrupt: new SharedArrayBuffer(4),
+      job: null,
+      chunks: [],
+      timedOut: false,
+      timers: [],
+      started: 0,
+      dead: false,
+    };
     this.slots[at] = slot;
     worker.on('message', (message: WorkerMessage) => this.onMessage(slot, message));
     worker.on('error', (error) => void this.replace(slot, { fault: `worker crashed: ${error.message}`, discarded: 'worker crashed' }));
@@ -141,7 +148,13 @@ export class RunnerPool {
       if (slot.job || slot.dead || !this.queue.length) continue;
       const job = this.queue.shift()!;
       Object.assign(slot, { job, chunks: [], timedOut: false, started: performance.now() });
-      const message: HostMessage = { type: 'run', id: ++this.nextId, code: job.code, interrupt: slot.interrupt, maxOutputBytes: job.options.maxOutputBytes };
+      const message: HostMessage = {
+        type: 'run',
+        id: ++this.nextId,
+        code: job.code,
+        interrupt: slot.interrupt,
+        maxOutputBytes: job.options.maxOutputBytes,
+      };
       slot.worker.postMessage(message);
     }
   }

@@ -61,7 +61,9 @@ export function failureDetails(reports: readonly FileReport[], updateCommand: st
     for (const r of report.results) {
       const where = `${r.block.file}:${r.block.line}`;
       if (r.status === 'drifted') {
-        out.push(`${where}: recorded output drifted (output fence at line ${r.block.output!.line}); re-record with: ${updateCommand} ${r.block.file}\n${r.diff}`);
+        out.push(
+          `${where}: recorded output drifted (output fence at line ${r.block.output!.line}); re-record with: ${updateCommand} ${r.block.file}\n${r.diff}`,
+        );
       } else if (r.status === 'missing') {
         out.push(`${where}: python block has no output fence after it; record one with: ${updateCommand} ${r.block.file}`);
       } else if (r.status === 'failed') {

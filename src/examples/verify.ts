@@ -131,7 +131,8 @@ async function judge(block: ExampleBlock, options: VerifyOptions): Promise<Block
           status: 'failed',
           actual,
           durationMs,
-          reason: 'output differs between two runs (nondeterministic): make it deterministic, or mark the fence `nondeterministic` and write [...] where it varies',
+          reason:
+            'output differs between two runs (nondeterministic): make it deterministic, or mark the fence `nondeterministic` and write [...] where it varies',
           diff: diffOutputs(`${label} (first run vs second run)`, actual, again),
         };
       }
@@ -173,7 +174,13 @@ export async function verifyFiles(files: readonly string[], options: VerifyOptio
     if (options.update && problems.length === 0) {
       const stale = fileResults.filter((r) => r.status === 'drifted' || r.status === 'missing');
       if (stale.length) {
-        await writeFileAtomic(file, applyOutputEdits(source, stale.map((r): OutputEdit => ({ block: r.block, output: r.actual! }))));
+        await writeFileAtomic(
+          file,
+          applyOutputEdits(
+            source,
+            stale.map((r): OutputEdit => ({ block: r.block, output: r.actual! })),
+          ),
+        );
         written = true;
         for (const r of stale) r.status = 'updated';
       }

@@ -35,7 +35,9 @@ asyncio.run(main())
 test('drops callbacks an example left scheduled, so they never reach the next example', async () => {
   expect(await text(LEAVES_TIMERS)).toEqual({ out: 'cancelled\n', status: 0, fault: null });
   // The next example awaits past the moment the leftover timers were due.
-  const next = await text('import asyncio\n\nasync def main():\n    try:\n        await asyncio.sleep(0.4)\n    finally:\n        print("slept")\n\nasyncio.run(main())\n');
+  const next = await text(
+    'import asyncio\n\nasync def main():\n    try:\n        await asyncio.sleep(0.4)\n    finally:\n        print("slept")\n\nasyncio.run(main())\n',
+  );
   expect(next).toEqual({ out: 'slept\n', status: 0, fault: null });
   await new Promise((resolve) => setTimeout(resolve, 300));
   expect(await text('print("plain")\n')).toEqual({ out: 'plain\n', status: 0, fault: null });

@@ -27,7 +27,6 @@ const withoutTiming = (stdout: string) =>
     .filter((line) => !/^finished in \d+(\.\d+)? s$/.test(line))
     .join('\n');
 
-
 let work: string;
 let bare: string;
 let recorded: string;
@@ -53,11 +52,13 @@ async function copyOf(name: string, text?: string): Promise<string> {
 
 describe('the fixture', () => {
   test('has its python fences on the lines the tests name', () => {
-    const fenceLines = (text: string) =>
-      text.split('\n').flatMap((line, i) => (/^\s*```python/.test(line) ? [i + 1] : []));
+    const fenceLines = (text: string) => text.split('\n').flatMap((line, i) => (/^\s*```python/.test(line) ? [i + 1] : []));
     expect(fenceLines(bare)).toEqual([BARE.greet, BARE.divide, BARE.exit, BARE.osExit, BARE.norun]);
     expect(fenceLines(recorded)).toEqual([RECORDED.greet, RECORDED.divide, RECORDED.exit, RECORDED.osExit, RECORDED.norun]);
-    expect(recorded.split('\n').slice(RECORDED.greetOutputFence - 1, RECORDED.greetOutputFence + 1)).toEqual(['```output', 'Hello, world!']);
+    expect(recorded.split('\n').slice(RECORDED.greetOutputFence - 1, RECORDED.greetOutputFence + 1)).toEqual([
+      '```output',
+      'Hello, world!',
+    ]);
   });
 });
 

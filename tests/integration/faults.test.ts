@@ -120,7 +120,6 @@ function byCase(reports: FileReport[]): Map<string, BlockResult> {
 /** Run the verify CLI from the repository root. */
 const verifyCli = (...args: string[]) => runVerify(args);
 
-
 const LOOP_WITH_FINALLY = 'try:\n    print("looping", flush=True)\n    while True:\n        pass\nfinally:\n    print("finally ran")\n';
 const SWALLOWS_INTERRUPT =
   'print("swallowing", flush=True)\nwhile True:\n    try:\n        while True:\n            pass\n    except BaseException:\n        pass\n';

@@ -18,7 +18,6 @@ const FIXTURES = fileURLToPath(new URL('../fixtures/faults/', import.meta.url));
 
 const verifyCli = (...args: string[]) => runVerify(args);
 
-
 function caseLine(text: string, name: string): number {
   const index = text.split('\n').indexOf(`# case: ${name}`);
   if (index < 1) throw new Error(`no "# case: ${name}"`);

@@ -16,16 +16,26 @@ beforeAll(async () => {
 /** Dedent a template literal so Python blocks can be written indented in the test. */
 function py(strings: TemplateStringsArray, ...values: unknown[]): string {
   const text = String.raw({ raw: strings.raw }, ...values).replace(/^\n/, '');
-  const indent = Math.min(...text.split('\n').filter((l) => l.trim()).map((l) => /^ */.exec(l)![0].length));
-  return text
-    .split('\n')
-    .map((l) => l.slice(indent))
-    .join('\n')
-    .trimEnd() + '\n';
+  const indent = Math.min(
+    ...text
+      .split('\n')
+      .filter((l) => l.trim())
+      .map((l) => /^ */.exec(l)![0].length),
+  );
+  return (
+    text
+      .split('\n')
+      .map((l) => l.slice(indent))
+      .join('\n')
+      .trimEnd() + '\n'
+  );
 }
 
 const textOf = (chunks: OutputChunk[], stream?: OutputChunk['stream']) =>
-  chunks.filter((c) => !stream || c.stream === stream).map((c) => c.text).join('');
+  chunks
+    .filter((c) => !stream || c.stream === stream)
+    .map((c) => c.text)
+    .join('');
 
 interface Run extends RunResult {
   stdout: string;
@@ -125,7 +135,9 @@ describe('tracebacks', () => {
       except KeyError:
           raise ValueError("bad config")
     `);
-    expect(r.stderr).toContain("KeyError: 'key'\n\nDuring handling of the above exception, another exception occurred:\n\nTraceback (most recent call last):\n");
+    expect(r.stderr).toContain(
+      "KeyError: 'key'\n\nDuring handling of the above exception, another exception occurred:\n\nTraceback (most recent call last):\n",
+    );
     expect(r.stderr).toMatch(/ValueError: bad config\n$/);
     expect(r.exitStatus).toBe(1);
   });
@@ -145,7 +157,9 @@ describe('tracebacks', () => {
           traceback.print_stack()
       where()
     `);
-    expect(r.stderr).toBe('  File "example.py", line 4, in <module>\n    where()\n  File "example.py", line 3, in where\n    traceback.print_stack()\n');
+    expect(r.stderr).toBe(
+      '  File "example.py", line 4, in <module>\n    where()\n  File "example.py", line 3, in where\n    traceback.print_stack()\n',
+    );
   });
 
   test('the module frame is the outermost frame, as for a script', async () => {
@@ -239,7 +253,9 @@ describe('exit status', () => {
   test('maps an unhandled KeyboardInterrupt to status 130 after its traceback', async () => {
     const r = await run('print("working")\nraise KeyboardInterrupt\n');
     expect(r.stdout).toBe('working\n');
-    expect(r.stderr).toBe('Traceback (most recent call last):\n  File "example.py", line 2, in <module>\n    raise KeyboardInterrupt\nKeyboardInterrupt\n');
+    expect(r.stderr).toBe(
+      'Traceback (most recent call last):\n  File "example.py", line 2, in <module>\n    raise KeyboardInterrupt\nKeyboardInterrupt\n',
+    );
     expect(r.exitStatus).toBe(130);
   });
 
@@ -414,7 +430,7 @@ describe('warnings', () => {
   test.each([
     ['break', 'for i in range(3):\n    try:\n        pass\n    finally:\n        break\nprint("ok")\n', 5, 'break'],
     ['continue', 'for i in range(1):\n    try:\n        pass\n    finally:\n        continue\nprint("ok")\n', 5, 'continue'],
-  ])("warns about %s in finally the same way", async (_kw, code, line, keyword) => {
+  ])('warns about %s in finally the same way', async (_kw, code, line, keyword) => {
     const r = await run(code);
     expect(r.stderr).toBe(`example.py:${line}: SyntaxWarning: '${keyword}' in a 'finally' block\n  ${keyword}\n`);
     expect(r.stdout).toBe('ok\n');
@@ -513,7 +529,9 @@ describe('asyncio', () => {
 
   test('an exception escaping asyncio.run gives a traceback starting at example.py and status 1', async () => {
     const r = await run('import asyncio\nasync def main():\n    raise RuntimeError("async boom")\nasyncio.run(main())\n');
-    expect(r.stderr).toMatch(/^Traceback \(most recent call last\):\n  File "example\.py", line 4, in <module>\n    asyncio\.run\(main\(\)\)\n/);
+    expect(r.stderr).toMatch(
+      /^Traceback \(most recent call last\):\n  File "example\.py", line 4, in <module>\n    asyncio\.run\(main\(\)\)\n/,
+    );
     expect(r.stderr).toMatch(/  File "example\.py", line 3, in main\n    raise RuntimeError\("async boom"\)\nRuntimeError: async boom\n$/);
     expect(r.exitStatus).toBe(1);
   });
@@ -598,28 +616,32 @@ describe('isolation between blocks', () => {
   const cases: { name: string; pollute: string; polluted: string; pollutedStatus?: number; probe: string; clean: string }[] = [
     {
       name: 'a file written',
-      pollute: 'with open("/tmp/leak.txt", "w") as f:\n    f.write("x")\nwith open("leak-in-cwd.txt", "w") as f:\n    f.write("x")\nimport os\nprint(os.path.exists("/tmp/leak.txt"), os.path.exists("leak-in-cwd.txt"))\n',
+      pollute:
+        'with open("/tmp/leak.txt", "w") as f:\n    f.write("x")\nwith open("leak-in-cwd.txt", "w") as f:\n    f.write("x")\nimport os\nprint(os.path.exists("/tmp/leak.txt"), os.path.exists("leak-in-cwd.txt"))\n',
       polluted: 'True True\n',
       probe: 'import os\nprint(os.path.exists("/tmp/leak.txt"), os.path.exists("leak-in-cwd.txt"))\n',
       clean: 'False False\n',
     },
     {
       name: 'a file written outside the home and temporary folders',
-      pollute: 'import os\nos.makedirs("/srv/data", exist_ok=True)\nwith open("/srv/data/leak.txt", "w") as f:\n    f.write("x")\nprint(os.listdir("/srv/data"))\n',
+      pollute:
+        'import os\nos.makedirs("/srv/data", exist_ok=True)\nwith open("/srv/data/leak.txt", "w") as f:\n    f.write("x")\nprint(os.listdir("/srv/data"))\n',
       polluted: "['leak.txt']\n",
       probe: 'import os\nprint(os.path.exists("/srv/data"))\n',
       clean: 'False\n',
     },
     {
       name: 'a module created in sys.modules',
-      pollute: 'import sys, types\nsys.modules["leaky"] = types.ModuleType("leaky")\nsys.modules["leaky"].value = 1\nimport leaky\nprint(leaky.value)\n',
+      pollute:
+        'import sys, types\nsys.modules["leaky"] = types.ModuleType("leaky")\nsys.modules["leaky"].value = 1\nimport leaky\nprint(leaky.value)\n',
       polluted: '1\n',
       probe: 'import sys\nprint("leaky" in sys.modules)\ntry:\n    import leaky\nexcept ImportError:\n    print("no leaky")\n',
       clean: 'False\nno leaky\n',
     },
     {
       name: 'a module file on sys.path',
-      pollute: 'import sys\nwith open("/tmp/helper.py", "w") as f:\n    f.write("X = 1\\n")\nsys.path.insert(0, "/tmp")\nimport helper\nprint(helper.X)\n',
+      pollute:
+        'import sys\nwith open("/tmp/helper.py", "w") as f:\n    f.write("X = 1\\n")\nsys.path.insert(0, "/tmp")\nimport helper\nprint(helper.X)\n',
       polluted: '1\n',
       probe: 'try:\n    import helper\n    print("imported")\nexcept ImportError:\n    print("no helper")\n',
       clean: 'no helper\n',
@@ -676,7 +698,8 @@ describe('isolation between blocks', () => {
     },
     {
       name: 'the logging configuration',
-      pollute: 'import logging\nlogging.basicConfig(format="custom: %(message)s", level=logging.DEBUG)\nlogging.debug("d")\nprint("configured")\n',
+      pollute:
+        'import logging\nlogging.basicConfig(format="custom: %(message)s", level=logging.DEBUG)\nlogging.debug("d")\nprint("configured")\n',
       polluted: 'configured\n',
       probe: 'import logging\nlogging.debug("hidden")\nlogging.warning("w")\nprint("probe")\n',
       clean: 'probe\n',
@@ -704,7 +727,8 @@ describe('isolation between blocks', () => {
     },
     {
       name: 'a stdlib class patched in a function',
-      pollute: 'import json\n\ndef use_semicolons(encoder_class):\n    encoder_class.item_separator = ";"\n\nuse_semicolons(json.JSONEncoder)\nprint(json.dumps([1, 2]))\n',
+      pollute:
+        'import json\n\ndef use_semicolons(encoder_class):\n    encoder_class.item_separator = ";"\n\nuse_semicolons(json.JSONEncoder)\nprint(json.dumps([1, 2]))\n',
       polluted: '[1;2]\n',
       probe: 'import json\nprint(json.dumps([1, 2]))\n',
       clean: '[1, 2]\n',
@@ -718,7 +742,8 @@ describe('isolation between blocks', () => {
     },
     {
       name: 'a codec search function registered',
-      pollute: 'import codecs\ncodecs.register(lambda name, utf8=codecs.lookup("utf-8"): utf8 if name == "leaky" else None)\nprint("x".encode("leaky"))\n',
+      pollute:
+        'import codecs\ncodecs.register(lambda name, utf8=codecs.lookup("utf-8"): utf8 if name == "leaky" else None)\nprint("x".encode("leaky"))\n',
       polluted: "b'x'\n",
       probe: 'try:\n    "x".encode("leaky")\n    print("encoded")\nexcept LookupError as e:\n    print(e)\n',
       clean: 'unknown encoding: leaky\n',

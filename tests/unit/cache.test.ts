@@ -18,7 +18,6 @@ import { PYODIDE_VERSION } from '../../src/examples/runner-node.ts';
 import { verifyFiles, type BlockRun, type BlockRunner } from '../../src/examples/verify.ts';
 import { lastLine, ROOT, runVerify } from '../support/verify-cli.ts';
 
-
 let work: string;
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'verify-cache-'));

@@ -226,7 +226,11 @@ describe('extractExamples: containers', () => {
     expect(problems).toEqual([]);
     expect(blocks).toHaveLength(1);
     const [block] = blocks;
-    expect(block).toMatchObject({ line: 5, code: 'print(1)\nprint(2)', output: { line: 10, recorded: { text: '1\n2', stderrLines: [2] } } });
+    expect(block).toMatchObject({
+      line: 5,
+      code: 'print(1)\nprint(2)',
+      output: { line: 10, recorded: { text: '1\n2', stderrLines: [2] } },
+    });
     expect(source.slice(block!.output!.start, block!.output!.end)).toBe('```output stderr="2"\r\n1\r\n2\r\n```');
     expect(source.slice(block!.codeEnd, block!.codeEnd + 4)).toBe('\r\n\r\n');
   });
@@ -297,7 +301,18 @@ describe('extractExamples: problems', () => {
   });
 
   test('reports an unclosed fence inside a list item', () => {
-    const source = mdx('- step', '', '  ```python', '  print(1)', '', 'Paragraph outside the list.', '', FENCE + 'python', 'print(2)', FENCE);
+    const source = mdx(
+      '- step',
+      '',
+      '  ```python',
+      '  print(1)',
+      '',
+      'Paragraph outside the list.',
+      '',
+      FENCE + 'python',
+      'print(2)',
+      FENCE,
+    );
     const { problems } = extractExamples('doc.mdx', source);
     expect(problems.map((p) => [p.line, p.message])).toEqual([[3, 'unclosed python fence: add a closing fence line']]);
   });

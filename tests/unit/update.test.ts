@@ -21,7 +21,10 @@ function blocksOf(source: string): ExampleBlock[] {
 function record(source: string, outputs: RecordedOutput[]): string {
   const blocks = blocksOf(source);
   expect(blocks).toHaveLength(outputs.length);
-  return applyOutputEdits(source, blocks.map((block, i) => ({ block, output: outputs[i]! })));
+  return applyOutputEdits(
+    source,
+    blocks.map((block, i) => ({ block, output: outputs[i]! })),
+  );
 }
 
 /** The recorded outputs of every block, as extraction reads them back. */
@@ -101,7 +104,9 @@ describe('applyOutputEdits', () => {
     const source = mdx('Intro.', '', FENCE + 'python', 'print("hi")', FENCE, 'Prose right after the fence.');
     const [block] = blocksOf(source);
     const updated = applyOutputEdits(source, [{ block: block!, output: rec('hi') }]);
-    expect(updated).toBe(mdx('Intro.', '', FENCE + 'python', 'print("hi")', FENCE, '', FENCE + 'output', 'hi', FENCE, 'Prose right after the fence.'));
+    expect(updated).toBe(
+      mdx('Intro.', '', FENCE + 'python', 'print("hi")', FENCE, '', FENCE + 'output', 'hi', FENCE, 'Prose right after the fence.'),
+    );
     expect(recordedOf(updated)).toEqual([rec('hi')]);
   });
 
@@ -209,7 +214,22 @@ describe('applyOutputEdits', () => {
   });
 
   test('preserves CRLF line endings, in the replaced and the inserted fences', () => {
-    const source = ['# CRLF', '', FENCE + 'python', 'print(1)', FENCE, '', FENCE + 'output', 'old', FENCE, '', FENCE + 'python', 'print(2)', FENCE, ''].join('\r\n');
+    const source = [
+      '# CRLF',
+      '',
+      FENCE + 'python',
+      'print(1)',
+      FENCE,
+      '',
+      FENCE + 'output',
+      'old',
+      FENCE,
+      '',
+      FENCE + 'python',
+      'print(2)',
+      FENCE,
+      '',
+    ].join('\r\n');
     const updated = record(source, [rec('1\nsecond line', [2], 1), rec('2\n2')]);
     expect(updated).toBe(
       [
@@ -291,7 +311,20 @@ describe('applyOutputEdits', () => {
   });
 
   test('keeps blocks inside list items inside their item', () => {
-    const source = mdx('1. Run this:', '', '   ```python', '   print(1)', '   ```', '2. Then this:', '', '   - ```python', '     print(2)', '     ```', '', 'After the list.');
+    const source = mdx(
+      '1. Run this:',
+      '',
+      '   ```python',
+      '   print(1)',
+      '   ```',
+      '2. Then this:',
+      '',
+      '   - ```python',
+      '     print(2)',
+      '     ```',
+      '',
+      'After the list.',
+    );
     const updated = record(source, [rec('1'), rec('2\n 2')]);
     expect(updated).toBe(
       mdx(
@@ -345,7 +378,14 @@ describe('applyOutputEdits', () => {
 
   test.each([
     ['plain lines', rec('hello\nworld')],
-    ['a traceback on stderr', rec('before\nTraceback (most recent call last):\n  File "example.py", line 5, in <module>\n    divide(1, 0)\n    ~~~~~~^^^^^^\nZeroDivisionError: division by zero', [2, 3, 4, 5, 6], 1)],
+    [
+      'a traceback on stderr',
+      rec(
+        'before\nTraceback (most recent call last):\n  File "example.py", line 5, in <module>\n    divide(1, 0)\n    ~~~~~~^^^^^^\nZeroDivisionError: division by zero',
+        [2, 3, 4, 5, 6],
+        1,
+      ),
+    ],
     ['trailing spaces and tabs', rec('a  \n\tb\t\nc ')],
     ['blank lines inside', rec('a\n\n\nb')],
     ['leading blank lines', rec('\n\nx')],
