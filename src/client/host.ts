@@ -8,10 +8,10 @@
  * {@link STOP_GRACE_MS}, or the page is not isolated, the worker is terminated and a new one is
  * started from the memory snapshot the first one sent (≈0.2 s instead of a cold load).
  */
+import { STACK_SWITCHING } from '../examples/jspi.ts';
 import type { OutputChunk } from '../examples/output.ts';
 import type { RunResult } from '../examples/runner.ts';
-import { SIGINT, type HostMessage } from '../examples/worker-protocol.ts';
-import type { BrowserWorkerMessage } from './worker.ts';
+import { type HostMessage, SIGINT, type WorkerMessage } from '../examples/worker-protocol.ts';
 
 /** How long a run may go on after KeyboardInterrupt before its worker is terminated. */
 export const STOP_GRACE_MS = 1500;
@@ -61,9 +61,12 @@ interface Pending {
   graceTimer?: ReturnType<typeof setTimeout>;
 }
 
-/** True when this browser can run Pyodide's promising calls (JSPI), which the shared runner uses. */
+/**
+ * True when this browser has WebAssembly JSPI, which `asyncio.run()` needs in Pyodide. Without it
+ * the runner still runs every example that does not wait on the event loop (see jspi.ts).
+ */
 export function hasJspi(): boolean {
-  return typeof WebAssembly === 'object' && ('Suspending' in WebAssembly || 'Suspender' in WebAssembly);
+  return STACK_SWITCHING;
 }
 
 /** True when Stop can raise KeyboardInterrupt (SharedArrayBuffer on a cross-origin isolated page). */
@@ -126,7 +129,7 @@ export class RunnerHost {
         event.preventDefault();
         fail(event.message || 'the Python worker crashed');
       });
-      worker.addEventListener('message', (event: MessageEvent<BrowserWorkerMessage>) => {
+      worker.addEventListener('message', (event: MessageEvent<WorkerMessage>) => {
         if (this.worker !== worker) return;
         const message = event.data;
         switch (message.type) {

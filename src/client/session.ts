@@ -34,10 +34,9 @@ export { canInterrupt, hasJspi };
 
 /** Start loading the runtime (hover or focus on a Run button). */
 export function warmUp(): void {
-  if (hasJspi())
-    void getHost()
-      .warmUp()
-      .catch(() => {});
+  void getHost()
+    .warmUp()
+    .catch(() => {});
 }
 
 /**
@@ -224,6 +223,10 @@ class Panel {
         else if (result.discarded?.startsWith('os._exit'))
           notes.push('os._exit ended the interpreter: no finally, no atexit, no flush. A fresh one is used for the next run.');
         if (outcome.interrupted) notes.push('Stopped with KeyboardInterrupt: finally blocks ran.');
+        if (!hasJspi() && result.exitStatus !== 0)
+          notes.push(
+            'This browser lacks WebAssembly JavaScript Promise Integration (JSPI): code that waits on asyncio (asyncio.run) fails here with "stack switching not supported"; the other examples run as at build time.',
+          );
         this.note.hidden = notes.length === 0;
         this.note.textContent = notes.join(' ');
         const actual = transcriptFromChunks(this.chunks, result.exitStatus);
@@ -325,19 +328,6 @@ export function startRun(request: RunRequest): { handle: RunHandle; finished: Pr
   const recorded = readRecorded(example);
   const file = example.dataset.exampleFile ?? location.pathname;
   const label = `${file}:${example.dataset.exampleLine ?? '?'}`;
-  if (!hasJspi()) {
-    const message =
-      'This browser cannot run the examples: Pyodide needs WebAssembly JavaScript Promise Integration (JSPI), available in Chrome and Edge 137 and later.';
-    const handle: RunHandle = { done: Promise.resolve({ kind: 'error', message }), stop() {} };
-    return {
-      handle,
-      finished: handle.done.then((outcome) => {
-        const status = live.finish(outcome, recorded, label, edited, null);
-        onStatus(status);
-        return status;
-      }),
-    };
-  }
   const host = getHost();
   let loadMs: number | null = null;
   const wasReady = host.state.phase === 'ready';

@@ -3,8 +3,8 @@
  * (the same module and the same runner.py the build verified with) over the self-hosted Pyodide,
  * and speaks the same protocol (src/examples/worker-protocol.ts): init → ready, run → chunk… done.
  *
- * One addition, for the page's progress bar: while the first interpreter loads, `progress`
- * messages ({@link ProgressMessage}) report the bytes of Pyodide's files received so far.
+ * While the first interpreter loads it also sends `progress` messages (bytes of Pyodide's files
+ * received so far), for the page's progress bar.
  *
  * Started by src/client/host.ts as a module worker:
  * `new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' })`.
@@ -13,28 +13,15 @@ import runnerSource from '../examples/runner.py?raw';
 import { ExampleRunner, type LoadPyodide } from '../examples/runner.ts';
 import type { HostMessage, WorkerMessage } from '../examples/worker-protocol.ts';
 
-/** Worker → host, besides the shared protocol: cold-start progress. */
-export interface ProgressMessage {
-  type: 'progress';
-  /** `download`: fetching Pyodide's files; `start`: starting the interpreter and taking its snapshot. */
-  stage: 'download' | 'start';
-  /** Bytes received so far, of `total` (the sizes of the files a cold start fetches). */
-  loaded: number;
-  total: number;
-}
-
-/** Every message this worker posts. */
-export type BrowserWorkerMessage = WorkerMessage | ProgressMessage;
-
 /** The worker global, typed by hand: the DOM and WebWorker libraries cannot share one program. */
 const scope = globalThis as unknown as {
-  postMessage(message: BrowserWorkerMessage, transfer?: Transferable[]): void;
+  postMessage(message: WorkerMessage, transfer?: Transferable[]): void;
   addEventListener(type: 'message', listener: (event: MessageEvent<HostMessage>) => void): void;
   location: { href: string };
 };
 
 const indexURL = new URL(__EXAMPLES_RUNTIME__.indexPath, scope.location.href).href;
-const post = (message: BrowserWorkerMessage, transfer?: Transferable[]) => scope.postMessage(message, transfer);
+const post = (message: WorkerMessage, transfer?: Transferable[]) => scope.postMessage(message, transfer);
 
 /**
  * Count the bytes of Pyodide's files as they arrive, for the progress bar. Only during the cold

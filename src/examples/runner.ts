@@ -10,6 +10,7 @@
  */
 import type { loadPyodide as LoadPyodideFn } from 'pyodide';
 import type { PyProxy } from 'pyodide/ffi';
+import { STACK_SWITCHING } from './jspi.ts';
 import type { OutputChunk, Stream } from './output.ts';
 
 /** `loadPyodide` from the `pyodide` package, or the same function loaded from a self-hosted URL. */
@@ -282,8 +283,10 @@ export async function runInInterpreter(py: Interpreter, code_: string, options: 
       try {
         // exec is called from JavaScript so that no Python frame of ours sits under the
         // example's <module> frame; a promising call lets asyncio.run() suspend the
-        // WebAssembly stack (JSPI) while it awaits.
-        await exec.callPromising(code, namespace);
+        // WebAssembly stack (JSPI) while it awaits. Without JSPI (Safari, older Firefox) a
+        // plain call still runs every example that does not wait on the event loop.
+        if (STACK_SWITCHING) await exec.callPromising(code, namespace);
+        else exec(code, namespace);
       } catch (error) {
         if ((error as Error)?.constructor?.name !== 'PythonError') throw error;
         exitStatus = runner.report(py.pyimport('sys').last_exc, (error as Error).message);

@@ -14,6 +14,12 @@ export type HostMessage =
 
 /** Worker → host. */
 export type WorkerMessage =
+  /**
+   * Cold-start progress (the browser worker sends it for the page's progress bar; the Node worker
+   * does not): `download` while Pyodide's files arrive (`loaded` of `total` bytes), then `start`
+   * while the interpreter starts and its snapshot is taken.
+   */
+  | { type: 'progress'; stage: 'download' | 'start'; loaded: number; total: number }
   /** Ready to run; `snapshot` is sent when the host asked for it (`wantSnapshot`). */
   | { type: 'ready'; snapshot?: Uint8Array }
   /** Run `id` is compiled, its interrupt buffer armed, and its code starts now (time limits count from here: not from a restore, not from the runner's setup). */
