@@ -28,6 +28,7 @@
  */
 import { diffOutputs, outputsMatch } from '../examples/compare.ts';
 import { parseLineRanges, showControlCharacters, transcriptFromChunks, type OutputChunk, type RecordedOutput } from '../examples/output.ts';
+import { EXAMPLE_FINISHED } from './events.ts';
 import { canInterrupt, getHost, hasJspi, STOP_GRACE_MS, type RunHandle, type RunOutcome, type RuntimeState } from './host.ts';
 
 export { canInterrupt, hasJspi };
@@ -293,6 +294,15 @@ class Panel {
   }
 }
 
+/** `detail` of the `example:finished` event (src/client/events.ts), from which exercises grade a run: how the run ended, whether the code was edited, and its output as text. */
+export interface ExampleFinishedDetail {
+  outcome: RunOutcome;
+  edited: boolean;
+  /** Everything the run wrote to stdout, then to stderr (UTF-8 text, as written). */
+  stdout: string;
+  stderr: string;
+}
+
 /** What the element hands to {@link startRun}. */
 export interface RunRequest {
   example: HTMLElement;
@@ -351,6 +361,13 @@ export function startRun(request: RunRequest): { handle: RunHandle; finished: Pr
     unsubscribe();
     const status = live.finish(outcome, recorded, label, edited, loadMs);
     onStatus(status);
+    const text = (stream: string) =>
+      live.chunks
+        .filter((c) => c.stream === stream)
+        .map((c) => c.text)
+        .join('');
+    const detail: ExampleFinishedDetail = { outcome, edited, stdout: text('stdout'), stderr: text('stderr') };
+    example.dispatchEvent(new CustomEvent(EXAMPLE_FINISHED, { bubbles: true, detail }));
     return status;
   });
   return { handle, finished };

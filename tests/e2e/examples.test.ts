@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { diffOutputs, outputsMatch } from '../../src/examples/compare.ts';
 import { transcriptFromChunks } from '../../src/examples/output.ts';
-import { contentPages, exampleAt, launch, readLive, waitForEnd } from './helpers.ts';
+import { contentPages, exampleAt, launch, readLive, waitForEnd, openDisclosures } from './helpers.ts';
 
 const baseURL = inject('baseURL');
 const pages = await contentPages();
@@ -28,6 +28,7 @@ describe.each(pages.filter((p) => p.blocks.length > 0))('$file', ({ file, path, 
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
     await page.goto(baseURL + path);
+    await openDisclosures(page);
     const drifts: string[] = [];
     let ran = 0;
     for (const block of blocks) {

@@ -106,3 +106,14 @@ export async function editCode(page: Page, example: Locator, code: string): Prom
   await page.keyboard.press('Delete');
   await page.keyboard.insertText(code);
 }
+
+/**
+ * Open every closed disclosure in the page's content (`<details>`, e.g. an exercise's reference
+ * solution; not Starlight's own, like the mobile table of contents) by clicking its summary, as a
+ * reader would, so that the examples inside are visible. Works without JavaScript.
+ */
+export async function openDisclosures(page: Page): Promise<void> {
+  // The locator is live: each click removes that disclosure from what it matches.
+  const closed = page.locator('.sl-markdown-content details:not([open]) > summary');
+  while ((await closed.count()) > 0) await closed.first().click();
+}

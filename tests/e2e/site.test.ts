@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { checkInternalLinks, PYODIDE_FILES } from '../../src/integrations/runtime.ts';
-import { contentPages, exampleAt, launch } from './helpers.ts';
+import { contentPages, exampleAt, launch, openDisclosures } from './helpers.ts';
 import { DIST, ROOT } from './paths.ts';
 
 const baseURL = inject('baseURL');
@@ -32,6 +32,7 @@ describe('without JavaScript', () => {
       const context = await browser.newContext({ javaScriptEnabled: false });
       const page = await context.newPage();
       await page.goto(baseURL + path);
+      await openDisclosures(page);
       for (const block of blocks) {
         const example = exampleAt(page, block.line);
         // innerText, not textContent: Expressive Code renders each line as a block, and only the

@@ -1,0 +1,153 @@
+/**
+ * Quizzes (src/components/Quiz.astro) and guided exercises (Exercise.astro) in a real browser:
+ * a quiz hides the recorded output until the reader commits to a guess, then reveals it with a
+ * right or wrong verdict (or reveals it without one); an exercise's check, run by the same Pyodide
+ * worker as every example, says "Not yet: …" for the starter code and "Pass: …" for a solution
+ * typed into the editor.
+ */
+import { readFile } from 'node:fs/promises';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from 'vitest';
+import { splitExercise } from '../../src/components/grade.ts';
+import { pairExamples, parseMdx } from '../../src/examples/extract.ts';
+import { editCode, launch, waitForEnd } from './helpers.ts';
+import { ROOT } from './paths.ts';
+
+const baseURL = inject('baseURL');
+let browser: Browser;
+let context: BrowserContext;
+
+beforeAll(async () => {
+  browser = await launch();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+afterEach(async () => {
+  await context?.close();
+});
+
+async function open(path: string): Promise<Page> {
+  context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(baseURL + path);
+  return page;
+}
+
+const hidden = (locator: Locator) =>
+  locator.evaluate((node) => getComputedStyle(node).display === 'none' || (node as HTMLElement).offsetParent === null);
+
+describe('quizzes', () => {
+  /** Every quiz of the page with its answer index, once quiz.ts has set them up. */
+  async function quizzes(page: Page): Promise<{ quiz: Locator; answer: number }[]> {
+    await page.locator('[data-quiz][data-state="pending"]').first().waitFor();
+    const all = page.locator('[data-quiz]');
+    const found = [];
+    for (let i = 0; i < (await all.count()); i++) {
+      found.push({ quiz: all.nth(i), answer: Number(await all.nth(i).getAttribute('data-answer')) });
+    }
+    return found;
+  }
+
+  test('the output and explanation stay hidden until a guess; a right guess is confirmed', async () => {
+    const page = await open('/finally/');
+    const { quiz, answer } = (await quizzes(page))[0]!;
+    const figure = quiz.locator('figure.example-output');
+    const explanation = quiz.locator('.quiz-explanation');
+    expect(await hidden(figure)).toBe(true);
+    expect(await hidden(explanation)).toBe(true);
+    await quiz.locator('.quiz-choice').nth(answer).click();
+    expect(await quiz.getAttribute('data-state')).toBe('answered');
+    expect(await hidden(figure)).toBe(false);
+    expect(await hidden(explanation)).toBe(false);
+    expect(await quiz.locator('.quiz-feedback').textContent()).toMatch(/^Right: [A-Z]\./);
+    expect(await quiz.locator('.quiz-choice').nth(answer).getAttribute('data-result')).toBe('right');
+  });
+
+  test('a wrong guess reveals the output and names both the guess and the answer', async () => {
+    const page = await open('/finally/');
+    const { quiz, answer } = (await quizzes(page))[0]!;
+    const wrong = answer === 0 ? 1 : 0;
+    await quiz.locator('.quiz-choice').nth(wrong).click();
+    const letter = (i: number) => String.fromCharCode(65 + i);
+    expect(await quiz.locator('.quiz-feedback').textContent()).toContain(
+      `Not quite: you picked ${letter(wrong)}, the answer is ${letter(answer)}.`,
+    );
+    expect(await quiz.locator('.quiz-choice').nth(wrong).getAttribute('data-result')).toBe('wrong');
+    expect(await hidden(quiz.locator('figure.example-output'))).toBe(false);
+    // Answered once: further clicks change nothing (force: the choices are aria-disabled now).
+    await quiz.locator('.quiz-choice').nth(answer).click({ force: true });
+    expect(await quiz.locator('.quiz-choice').nth(answer).getAttribute('aria-pressed')).toBe('false');
+  });
+
+  test('"Show the output without guessing" reveals it from the keyboard and keeps focus in the quiz', async () => {
+    const page = await open('/finally-vs-with/');
+    const { quiz, answer } = (await quizzes(page))[0]!;
+    await quiz.locator('.quiz-skip').focus();
+    await page.keyboard.press('Enter');
+    expect(await quiz.locator('.quiz-feedback').textContent()).toMatch(new RegExp(`^The answer is ${String.fromCharCode(65 + answer)}\\.`));
+    expect(await hidden(quiz.locator('figure.example-output'))).toBe(false);
+    expect(await page.evaluate(() => document.activeElement?.classList.contains('quiz-feedback'))).toBe(true);
+  });
+});
+
+describe('exercises', () => {
+  /** The exercises of content/finally.mdx as written: the starter's line and the solution's code. */
+  async function exercisesOf(file: string): Promise<{ starterLine: number; solution: string }[]> {
+    const tree = parseMdx(await readFile(`${ROOT}/${file}`, 'utf8'));
+    const found: { starterLine: number; solution: string }[] = [];
+    const pairs = pairExamples(tree).pairs;
+    for (const [i, pair] of pairs.entries()) {
+      const parts = splitExercise(pair.python.value);
+      const next = pairs[i + 1];
+      if (parts && next && splitExercise(next.python.value)?.check === parts.check) {
+        found.push({ starterLine: pair.python.position!.start.line, solution: next.python.value });
+      }
+    }
+    return found;
+  }
+
+  test('the starter fails the check with its message; the solution typed in the editor passes', async () => {
+    const list = await exercisesOf('content/finally.mdx');
+    expect(list.length).toBeGreaterThanOrEqual(2);
+    const page = await open('/finally/');
+    await page.locator('[data-exercise][data-state="ready"]').first().waitFor();
+    for (const { starterLine, solution } of list) {
+      const inTask = `.exercise-task div.example[data-example-line="${starterLine}"]`;
+      const exercise = page.locator('[data-exercise]', { has: page.locator(inTask) });
+      const example = exercise.locator(inTask);
+      const feedback = exercise.locator('.exercise-feedback');
+      expect(await exercise.locator('.exercise-howto').isVisible()).toBe(true);
+
+      await example.locator('.example-run-button').click();
+      await waitForEnd(example);
+      expect(await exercise.getAttribute('data-grade')).toBe('fail');
+      expect(await feedback.textContent()).toMatch(/^Not yet: \S/);
+
+      // Another wrong answer, which no assert catches: the function ends the program.
+      await editCode(page, example, solution.replace(/^(def \w+\(.*\):)$/m, '$1\n    raise SystemExit(2)'));
+      await example.locator('.example-run-button').click();
+      await waitForEnd(example);
+      expect(await exercise.getAttribute('data-grade')).toBe('fail');
+      expect(await feedback.textContent()).toMatch(/^Not yet: the run ended with exit status 2/);
+
+      await editCode(page, example, solution);
+      await page.keyboard.press('ControlOrMeta+Enter');
+      await example.locator('.example-run[data-state="done"]').waitFor({ timeout: 60_000 });
+      await waitForEnd(example);
+      expect(await exercise.getAttribute('data-grade')).toBe('pass');
+      expect(await feedback.textContent()).toMatch(/^Pass: \S/);
+    }
+  });
+
+  test('running the reference solution inside the disclosure does not grade the exercise', async () => {
+    const page = await open('/finally/');
+    const exercise = page.locator('[data-exercise]').first();
+    await exercise.locator('.exercise-solution summary').click();
+    const solution = exercise.locator('.exercise-solution div.example[data-code]');
+    await solution.locator('.example-run-button').click();
+    await waitForEnd(solution);
+    expect(await solution.locator('.example-run-verdict').getAttribute('data-verdict')).toBe('match');
+    expect(await exercise.getAttribute('data-grade')).toBeNull();
+  });
+});
