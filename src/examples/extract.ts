@@ -135,7 +135,13 @@ export function extractExamples(file: string, source: string): { blocks: Example
     tree = parseMdx(source);
   } catch (error) {
     const e = error as { line?: number; column?: number; reason?: string; message: string };
-    problems.push({ file, line: e.line ?? 1, column: e.column, message: `MDX syntax error: ${e.reason ?? e.message}` });
+    const reason = e.reason ?? e.message;
+    // mdast-util-mdx-jsx reports a tag left open at the end of the document with no place; its
+    // position is then only in the reason ("Expected a closing tag for `<Aside>` (7:1-7:8)").
+    const inReason = /\((\d+):(\d+)-\d+:\d+\)/.exec(reason);
+    const line = e.line ?? (inReason ? Number(inReason[1]) : 1);
+    const column = e.column ?? (inReason ? Number(inReason[2]) : undefined);
+    problems.push({ file, line, column, message: `MDX syntax error: ${reason}` });
     return { blocks: [], problems };
   }
   const { pairs, orphans } = pairExamples(tree);
