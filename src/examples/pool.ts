@@ -34,6 +34,8 @@ export interface PoolRunOptions {
   /** Time in ms the block gets after the interrupt before its worker is terminated. Default 1000. */
   graceMs?: number;
   maxOutputBytes?: number;
+  /** Run with shifted object addresses (runner.ts `RunOptions.shiftHeap`). */
+  shiftHeap?: boolean;
 }
 
 /** Default time limit of one block: 10 s (byexample uses 2 s; ours covers asyncio sleeps). */
@@ -154,6 +156,7 @@ export class RunnerPool {
         code: job.code,
         interrupt: slot.interrupt,
         maxOutputBytes: job.options.maxOutputBytes,
+        shiftHeap: job.options.shiftHeap,
       };
       slot.worker.postMessage(message);
     }

@@ -117,8 +117,9 @@ def _report(exc, displayed=None):
     return SIGINT_STATUS if isinstance(exc, KeyboardInterrupt) else 1
 
 
-def begin(source):
-    """Prepare ``__main__`` and compile ``source``.
+def begin(source, shift_heap=False):
+    """Prepare ``__main__`` and compile ``source``; with ``shift_heap``, first take a random
+    number of blocks of every small-object size class (see :func:`_shift_heap`).
 
     Returns ``(code, namespace, status)``: the code object to execute in ``namespace`` (runner.ts
     calls ``exec`` directly from JavaScript, so no frame of ours sits under the example's
@@ -140,12 +141,30 @@ def begin(source):
     # CPython seeds the random module from os.urandom at start-up; a reused interpreter must
     # too, or an example's "random" output would depend on the examples before it.
     random.seed()
+    if shift_heap:
+        _shift_heap()
     try:
         code = compile(source, FILENAME, "exec")
     except BaseException as exc:
         # A script that does not compile has run no frame: CPython's report shows none.
         return None, main.__dict__, _report(exc.with_traceback(None))
     return code, main.__dict__, 0
+
+
+_ballast = []
+
+
+def _shift_heap():
+    """Hold 1–16 bytes objects of each size up to 512 bytes (pymalloc's small-object size
+    classes), a random number chosen by ``os.urandom`` (not the example's ``random``), so that
+    the next objects of every size get other addresses than in a run without it. ``id()`` is
+    an address in CPython, so output showing one then differs between two verifier runs, as it
+    does between two runs of ``python3``. Freed by :func:`finish`."""
+    counts = os.urandom(32)
+    for size_class, count in enumerate(counts):
+        # A bytes object of n bytes takes 33 + n bytes: n below fills the class of 16 * (k + 1).
+        length = max(0, 16 * (size_class + 1) - 33)
+        _ballast.extend(bytes(length) for _ in range(1 + count % 16))
 
 
 def report(exc, displayed):
@@ -164,6 +183,7 @@ def finish(namespace):
         sys.__dict__.pop(name, None)
     _clear_module_dict(namespace)
     del namespace
+    _ballast.clear()
     gc.collect()
     _flush_std_files()
 

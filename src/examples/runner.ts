@@ -66,6 +66,14 @@ export interface RunOptions {
    * cleared by the arming (or land in the runner's own setup) and be lost.
    */
   onStart?: () => void;
+  /**
+   * Allocate a random amount of memory, in every small-object size class, before the block runs
+   * (freed after it), so that the addresses of the block's new objects differ from an unshifted
+   * run. The verifier's second run uses it: output that shows `id()` or a default
+   * `<… object at 0x…>` repr then differs between the two runs, as it does between two runs of
+   * CPython, and is reported as nondeterministic. Default false.
+   */
+  shiftHeap?: boolean;
 }
 
 /** Options for {@link ExampleRunner.create}. */
@@ -275,7 +283,7 @@ export async function runInInterpreter(py: Interpreter, code_: string, options: 
   const execStarted = performance.now();
   let namespace: PyProxy | null = null;
   try {
-    const [code, ns, compileStatus] = runner.begin(code_) as [PyProxy | undefined, PyProxy, number];
+    const [code, ns, compileStatus] = runner.begin(code_, options.shiftHeap ?? false) as [PyProxy | undefined, PyProxy, number];
     namespace = ns;
     exitStatus = compileStatus;
     options.onStart?.();

@@ -24,6 +24,7 @@ port.on('message', async (message: HostMessage) => {
       const { chunks: _, ...result } = await runner!.run(message.code, {
         interruptBuffer: message.interrupt ? new Int32Array(message.interrupt) : undefined,
         maxOutputBytes: message.maxOutputBytes,
+        shiftHeap: message.shiftHeap,
         onChunk: (chunk) => post({ type: 'chunk', id, chunk }),
         // The time limit starts here, not when the job was posted: neither a restore after a
         // discarded interpreter nor the runner's setup counts, and no SIGINT is lost to them.

@@ -9,8 +9,11 @@ import type { RunResult } from './runner.ts';
 export type HostMessage =
   /** Load Pyodide (or restore `snapshot`), then answer `ready`. */
   | { type: 'init'; snapshot?: Uint8Array; wantSnapshot?: boolean }
-  /** Run `code`; `interrupt` is a SharedArrayBuffer of 4 bytes used as Pyodide's interrupt buffer. */
-  | { type: 'run'; id: number; code: string; interrupt?: SharedArrayBuffer; maxOutputBytes?: number };
+  /**
+   * Run `code`; `interrupt` is a SharedArrayBuffer of 4 bytes used as Pyodide's interrupt buffer;
+   * `shiftHeap` as in runner.ts `RunOptions`.
+   */
+  | { type: 'run'; id: number; code: string; interrupt?: SharedArrayBuffer; maxOutputBytes?: number; shiftHeap?: boolean };
 
 /** Worker → host. */
 export type WorkerMessage =

@@ -437,19 +437,15 @@ describe('verifyFiles: faults are reported at file:line and the other blocks pas
     const [file] = await copyFixtures('nondeterministic.mdx');
     const text = await readFile(file!, 'utf8');
     const results = byCase(await verifyFiles([file!], { runner: poolRunner() }));
-    for (const name of ['time', 'set-of-objects']) {
+    // id() and a default repr show addresses: the second run shifts the heap (RunOptions.shiftHeap),
+    // so they differ between the runs even though both start from the same reset state.
+    for (const name of ['time', 'set-of-objects', 'id', 'default-repr']) {
       const r = results.get(name)!;
       expect({ name, line: r.block.line, status: r.status }).toEqual({ name, line: caseLine(text, name), status: 'failed' });
       expect(r.reason).toContain('nondeterministic');
       expect(r.diff).toContain(`${file}:${r.block.line} (first run`);
       expect(r.diff).toMatch(/^-.*\n\+.*$/m);
     }
-    // id(): caught only when the two runs happen to start from different heap states (here, when
-    // another block ran in between); see the lone-block test below. Never recorded as passing.
-    const id = results.get('id')!;
-    expect(id.block.line).toBe(caseLine(text, 'id'));
-    expect(['failed', 'missing']).toContain(id.status);
-    if (id.status === 'failed') expect(id.reason).toContain('nondeterministic');
     for (const name of ['time-marked', 'set-marked', 'id-marked', 'deterministic']) {
       expect({ name, status: results.get(name)!.status }).toEqual({ name, status: 'passed' });
     }
@@ -457,6 +453,20 @@ describe('verifyFiles: faults are reported at file:line and the other blocks pas
 
   // Was a bug (the label used "→", which the diff package quoted and escaped as octal bytes),
   // fixed in 97bd95a by an ASCII label.
+  test('a lone block printing id() is caught although both runs start from the same reset state', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'lone-id-'));
+    const file = join(dir, 'lone.mdx');
+    await writeFile(file, '```python\nprint(id(object()))\n```\n\n```output\n```\n');
+    const [report] = await verifyFiles([file], { runner: poolRunner(), update: true });
+    const result = report!.results[0]!;
+    expect(report!.written).toBe(false);
+    expect({ status: result.status, reason: result.reason }).toEqual({
+      status: 'failed',
+      reason: expect.stringContaining('nondeterministic'),
+    });
+    await rm(dir, { recursive: true, force: true });
+  });
+
   test('the nondeterminism diff names the block in a readable, unquoted header', async () => {
     const dir = await mkdtemp(join(work, 'header-'));
     const file = join(dir, 'header.mdx');
