@@ -3,7 +3,10 @@
  *
  *   1. types:   `tsc --noEmit` (tsconfig.json; strict)
  *   2. style:   `biome ci` (formatting and lint of TS/JS/JSON, see biome.json; writes nothing)
- *   3. examples: `scripts/verify.ts` on the content pages this branch changed
+ *   3. content: `astro sync`, which validates every page's frontmatter against the content schema
+ *      (src/content.config.ts; errors name the file and the field), and the content tests
+ *      (tests/unit/quizzes-exercises.test.ts: every exercise's starter fails its check, its solution passes)
+ *   4. examples: `scripts/verify.ts` on the content pages this branch changed
  *
  * Changed pages: those changed since `git merge-base HEAD origin/main` (committed or not) plus
  * untracked ones; with no origin/main, the uncommitted and untracked pages. Every page is verified
@@ -66,6 +69,17 @@ outcomes.push([
     'ci',
     ...(process.stdout.isTTY ? [] : ['--colors=off']),
     '.',
+  ]),
+]);
+
+outcomes.push(['frontmatter (astro sync)', step('frontmatter (astro sync)', 'node_modules/astro/bin/astro.mjs', ['sync'])]);
+outcomes.push([
+  'exercises (tests/unit/quizzes-exercises.test.ts)',
+  step('exercises (tests/unit/quizzes-exercises.test.ts)', 'node_modules/vitest/vitest.mjs', [
+    'run',
+    '--project',
+    'node',
+    'tests/unit/quizzes-exercises.test.ts',
   ]),
 ]);
 

@@ -1,4 +1,6 @@
 /**
+ * Quizzes and exercises in content/, checked from the MDX alone (so `npm run check` catches a
+ * mistake before the build does). Every quiz's `answer` is the index of one of its `choices`.
  * Every guided exercise in content/ (an `<Exercise>` element, src/components/Exercise.astro) is
  * sound: its starter and its solution are verified examples that end with the same check, and the
  * grading (src/components/grade.ts) of their recorded outputs, which `npm run verify` keeps equal
@@ -55,6 +57,38 @@ function gradeRecorded(pair: ExamplePair) {
     stderr: of(true),
   });
 }
+
+/** Every `<Quiz>` in content/: where, its number of choices and its answer (as written). */
+async function quizzes(): Promise<{ where: string; choices: number | null; answer: number | null }[]> {
+  const found: { where: string; choices: number | null; answer: number | null }[] = [];
+  for (const name of (await readdir(CONTENT)).filter((n) => n.endsWith('.mdx')).sort()) {
+    const tree = parseMdx(await readFile(new URL(name, CONTENT), 'utf8'));
+    visit(tree, 'mdxJsxFlowElement', (node: MdxJsxFlowElement) => {
+      if (node.name !== 'Quiz') return;
+      // The attribute values are JavaScript expressions: read them with the estree the MDX parser built.
+      const expression = (attribute: string) => {
+        const found = node.attributes.find((a) => a.type === 'mdxJsxAttribute' && a.name === attribute);
+        const value = found?.type === 'mdxJsxAttribute' && typeof found.value === 'object' ? found.value : null;
+        const statement = value?.data?.estree?.body[0];
+        return statement?.type === 'ExpressionStatement' ? statement.expression : null;
+      };
+      const choices = expression('choices');
+      const answer = expression('answer');
+      found.push({
+        where: `content/${name}:${node.position?.start.line}`,
+        choices: choices?.type === 'ArrayExpression' ? choices.elements.length : null,
+        answer: answer?.type === 'Literal' && typeof answer.value === 'number' ? answer.value : null,
+      });
+    });
+  }
+  return found;
+}
+
+test.each(await quizzes())('the quiz at $where has an answer that is one of its choices', ({ choices, answer }) => {
+  expect(choices, 'choices={[…]} is a literal list').not.toBeNull();
+  expect(answer, 'answer={n} is a literal number').not.toBeNull();
+  expect(Number.isInteger(answer) && answer! >= 0 && answer! < choices!).toBe(true);
+});
 
 const all = await exercises();
 
