@@ -9,7 +9,7 @@
  * - any other ending (an exception the reader's code let escape, `sys.exit(n)`): not yet, naming it;
  * - a run that was stopped, killed or could not start: no grade.
  *
- * Pure functions, so the grading is tested in Node (tests/unit/grade.test.ts) as well as in the
+ * Pure functions, so the grading is tested in Node (tests/unit/quizzes-exercises.test.ts) as well as in the
  * browser (tests/e2e/learning.test.ts).
  */
 import type { ExampleFinishedDetail } from '../client/session.ts';
