@@ -8,7 +8,8 @@
 // `astro:content` is declared by astro/client, which .astro/types.d.ts pulls in only after
 // `astro sync`/`astro build`; referencing it here lets `tsc --noEmit` pass on a fresh checkout.
 /// <reference types="astro/client" />
-import { docsSchema } from '@astrojs/starlight/schema';
+import { i18nLoader } from '@astrojs/starlight/loaders';
+import { docsSchema, i18nSchema } from '@astrojs/starlight/schema';
 import { glob } from 'astro/loaders';
 import { z } from 'astro/zod';
 import { defineCollection } from 'astro:content';
@@ -42,4 +43,8 @@ export const collections = {
     loader: glob({ pattern: '**/*.{md,mdx}', base: './content' }),
     schema: docsSchema({ extend: pageFrontmatter }),
   }),
+  // Starlight reads this collection (UI string overrides) on every page, and Astro warns on each
+  // build when it is not defined; one empty entry (src/content/i18n/en.json) overrides nothing and
+  // silences the warning (an empty folder would make the loader warn instead).
+  i18n: defineCollection({ loader: i18nLoader(), schema: i18nSchema() }),
 };
