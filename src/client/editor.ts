@@ -9,8 +9,8 @@
 import { indentWithTab } from '@codemirror/commands';
 import { python } from '@codemirror/lang-python';
 import { bracketMatching, indentOnInput, indentUnit, syntaxHighlighting } from '@codemirror/language';
-import { EditorState, Prec } from '@codemirror/state';
-import { EditorView, highlightActiveLine, keymap, lineNumbers } from '@codemirror/view';
+import { EditorState, Prec, StateEffect, StateField } from '@codemirror/state';
+import { Decoration, type DecorationSet, EditorView, highlightActiveLine, keymap, lineNumbers } from '@codemirror/view';
 import { classHighlighter } from '@lezer/highlight';
 import { minimalSetup } from 'codemirror';
 
@@ -21,8 +21,36 @@ export interface EditorHandle {
   /** The current text. */
   code(): string;
   focus(): void;
+  /**
+   * Mark line `line` (1-based) as the one a traceback points at, with `error` as its tooltip; null
+   * clears the mark. The mark also goes when the text changes.
+   */
+  markError(line: number | null, error?: string): void;
   destroy(): void;
 }
+
+/** Sets (or, with null, clears) the error mark. */
+const setErrorMark = StateEffect.define<{ line: number; error: string } | null>();
+
+/** The error mark: one line decoration, dropped on any change of the text. */
+const errorMark = StateField.define<DecorationSet>({
+  create: () => Decoration.none,
+  update(marks, transaction) {
+    let next = transaction.docChanged ? Decoration.none : marks;
+    for (const effect of transaction.effects) {
+      if (!effect.is(setErrorMark)) continue;
+      const value = effect.value;
+      if (!value || value.line < 1 || value.line > transaction.state.doc.lines) {
+        next = Decoration.none;
+        continue;
+      }
+      const at = transaction.state.doc.line(value.line).from;
+      next = Decoration.set([Decoration.line({ class: 'example-editor-error-line', attributes: { title: value.error } }).range(at)]);
+    }
+    return next;
+  },
+  provide: (field) => EditorView.decorations.from(field),
+});
 
 export interface EditorOptions {
   /** Initial text. */
@@ -47,6 +75,7 @@ export function createEditor(options: EditorOptions): EditorHandle {
       extensions: [
         minimalSetup,
         lineNumbers(),
+        errorMark,
         highlightActiveLine(),
         indentOnInput(),
         bracketMatching(),
@@ -96,6 +125,7 @@ export function createEditor(options: EditorOptions): EditorHandle {
     element: view.dom,
     code: () => view.state.doc.toString(),
     focus: () => view.focus(),
+    markError: (line, error = '') => view.dispatch({ effects: setErrorMark.of(line === null ? null : { line, error }) }),
     destroy: () => view.destroy(),
   };
 }

@@ -23,6 +23,9 @@
  * A link whose hash is `#example-<line>=<code in base64url>` opens that example's editor with the code.
  */
 import type { EditorHandle } from './editor.ts';
+import { EXAMPLE_FINISHED } from './events.ts';
+import type { ExampleFinishedDetail } from './session.ts';
+import { tracebackLine } from './traceback.ts';
 import { labelSearchButton } from './search-label.ts';
 import type { RunHandle } from './host.ts';
 
@@ -131,6 +134,17 @@ export class ExampleRunnerElement extends HTMLElement {
     this.resetButton.addEventListener('click', () => this.reset());
     this.copyButton.addEventListener('click', () => void this.copy());
     this.shareButton.addEventListener('click', () => void this.share());
+    this.example.addEventListener(EXAMPLE_FINISHED, (event) => {
+      if (event.target === this.example) this.markTraceback((event as CustomEvent<ExampleFinishedDetail>).detail);
+    });
+  }
+
+  /** In the editor, mark the line the run's traceback points at (or clear the mark), and say it. */
+  private markTraceback(detail: ExampleFinishedDetail): void {
+    if (!this.editor) return;
+    const at = detail.outcome.kind === 'done' ? tracebackLine(detail.stderr) : null;
+    this.editor.markError(at?.line ?? null, at?.error);
+    if (at) this.say(`${this.status.textContent ?? ''} The traceback points at line ${at.line} of your code.`.trim());
   }
 
   /** The code a run uses: the edited text, else the original. */

@@ -197,6 +197,23 @@ test('keyboard only: Tab to Run, Enter runs; Edit, type, Ctrl+Enter runs the edi
   expect((await readLive(example)).verdict).toBe('match');
 });
 
+test('after a traceback, the editor marks the line it points at and the status says it; editing clears the mark', async () => {
+  const page = await open();
+  const example = firstExample(page);
+  await editCode(page, example, 'x = 1\nprint(y)\nprint("never")\n');
+  await example.locator('.example-run-button').click();
+  await waitForEnd(example);
+  const marked = example.locator('.cm-line.example-editor-error-line');
+  await expect(marked.count()).resolves.toBe(1);
+  await expect(marked.textContent()).resolves.toBe('print(y)');
+  await expect(marked.getAttribute('title')).resolves.toBe("NameError: name 'y' is not defined");
+  await expect(example.locator('.example-run-status').textContent()).resolves.toMatch(/The traceback points at line 2 of your code\.$/);
+  await example.locator('.cm-content').focus();
+  await page.keyboard.press('End');
+  await page.keyboard.type(' ');
+  await expect(marked.count()).resolves.toBe(0);
+});
+
 test('controls have accessible names, status is in text, norun blocks have no Run button', async () => {
   const page = await open();
   const example = firstExample(page);
