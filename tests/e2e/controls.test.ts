@@ -3,10 +3,10 @@
  * runs) and kills what ignores it; output is text, never HTML; the keyboard alone is enough;
  * Pyodide is not loaded before the reader shows intent; a page read once still runs offline.
  */
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, inject, test } from 'vitest';
 import { readFile } from 'node:fs/promises';
-import { editCode, launch, readLive, run, waitForEnd } from './helpers.ts';
+import { editCode, readLive, run, useBrowser, waitForEnd } from './helpers.ts';
 import { ROOT } from './paths.ts';
 
 const baseURL = inject('baseURL');
@@ -14,27 +14,8 @@ const plainURL = inject('plainURL');
 const PAGE = '/finally/';
 const { version: PYODIDE_VERSION } = JSON.parse(await readFile(`${ROOT}/node_modules/pyodide/package.json`, 'utf8')) as { version: string };
 
-let browser: Browser;
-let context: BrowserContext;
-
-beforeAll(async () => {
-  browser = await launch();
-});
-
-afterAll(async () => {
-  await browser?.close();
-});
-
-afterEach(async () => {
-  await context?.close();
-});
-
-async function open(url = baseURL + PAGE): Promise<Page> {
-  context = await browser.newContext();
-  const page = await context.newPage();
-  await page.goto(url);
-  return page;
-}
+const session = useBrowser();
+const open = (url = baseURL + PAGE) => session.open(url);
 
 const firstExample = (page: Page) => page.locator('div.example[data-code]').first();
 
@@ -228,7 +209,7 @@ test('controls have accessible names, status is in text, norun blocks have no Ru
 });
 
 test('Copy puts the code on the clipboard; a share link reopens the edited code', async () => {
-  context = await browser.newContext();
+  const context = await session.newContext();
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: baseURL });
   const page = await context.newPage();
   await page.goto(baseURL + PAGE);
@@ -254,7 +235,7 @@ test('no Pyodide bytes before intent; hover on Run warms up; the editor loads on
   const page = await open();
   const requests: string[] = [];
   page.on('request', (r) => requests.push(new URL(r.url()).pathname));
-  context.on('request', (r) => requests.push(new URL(r.url()).pathname));
+  page.context().on('request', (r) => requests.push(new URL(r.url()).pathname));
   await page.waitForLoadState('networkidle');
   const loaded = await page.evaluate(() => performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname));
   expect([...loaded, ...requests].filter((p) => p.includes('/pyodide/') || /\/(session|editor|worker)[.-]/.test(p))).toEqual([]);
@@ -286,8 +267,8 @@ test('offline: a page read once (and run once) still runs its examples with the 
         `runtime not cached: ${JSON.stringify(await page.evaluate(async () => Promise.all((await caches.keys()).map(async (k) => [k, (await (await caches.open(k)).keys()).map((r) => r.url)]))))}`,
       );
     });
-  await context.setOffline(true);
-  const offline = await context.newPage();
+  await page.context().setOffline(true);
+  const offline = await page.context().newPage();
   await offline.goto(baseURL + PAGE);
   expect(await offline.evaluate(() => crossOriginIsolated)).toBe(true);
   const again = await run(firstExample(offline), 60_000);

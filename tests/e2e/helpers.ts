@@ -5,7 +5,8 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Locator, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { extractExamples, type ExampleBlock } from '../../src/examples/extract.ts';
 import type { OutputChunk } from '../../src/examples/output.ts';
 import { ROOT } from './paths.ts';
@@ -21,6 +22,7 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
+/** Start Debian's Chromium (or `CHROMIUM_PATH`) headless. */
 export function launch(): Promise<Browser> {
   return chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
 }
@@ -116,4 +118,45 @@ export async function openDisclosures(page: Page): Promise<void> {
   // The locator is live: each click removes that disclosure from what it matches.
   const closed = page.locator('.sl-markdown-content details:not([open]) > summary');
   while ((await closed.count()) > 0) await closed.first().click();
+}
+
+/** A browser for one test file, with a fresh context per test (see {@link useBrowser}). */
+export interface BrowserSession {
+  /** A new context (closed after the test), e.g. with permissions or without JavaScript. */
+  newContext(options?: BrowserContextOptions): Promise<BrowserContext>;
+  /** A page at `url` in a new context (closed after the test). */
+  open(url: string, options?: BrowserContextOptions): Promise<Page>;
+}
+
+/**
+ * Register the hooks of a test file that uses Chromium: launch it once before all tests, close
+ * every context a test opened after that test (so no state leaks between tests), close the browser
+ * after all tests.
+ * @returns the session to open contexts and pages with.
+ */
+export function useBrowser(): BrowserSession {
+  let browser: Browser | undefined;
+  const contexts: BrowserContext[] = [];
+  beforeAll(async () => {
+    browser = await launch();
+  });
+  afterEach(async () => {
+    await Promise.all(contexts.splice(0).map((context) => context.close()));
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  const newContext = async (options?: BrowserContextOptions) => {
+    const context = await browser!.newContext(options);
+    contexts.push(context);
+    return context;
+  };
+  return {
+    newContext,
+    async open(url, options) {
+      const page = await (await newContext(options)).newPage();
+      await page.goto(url);
+      return page;
+    },
+  };
 }

@@ -6,33 +6,16 @@
  * typed into the editor.
  */
 import { readFile } from 'node:fs/promises';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from 'vitest';
+import type { Locator, Page } from 'playwright-core';
+import { describe, expect, inject, test } from 'vitest';
 import { splitExercise } from '../../src/components/grade.ts';
 import { pairExamples, parseMdx } from '../../src/examples/extract.ts';
-import { editCode, launch, waitForEnd } from './helpers.ts';
+import { editCode, useBrowser, waitForEnd } from './helpers.ts';
 import { ROOT } from './paths.ts';
 
 const baseURL = inject('baseURL');
-let browser: Browser;
-let context: BrowserContext;
-
-beforeAll(async () => {
-  browser = await launch();
-});
-afterAll(async () => {
-  await browser?.close();
-});
-afterEach(async () => {
-  await context?.close();
-});
-
-async function open(path: string): Promise<Page> {
-  context = await browser.newContext();
-  const page = await context.newPage();
-  await page.goto(baseURL + path);
-  return page;
-}
+const session = useBrowser();
+const open = (path: string) => session.open(baseURL + path);
 
 const hidden = (locator: Locator) =>
   locator.evaluate((node) => getComputedStyle(node).display === 'none' || (node as HTMLElement).offsetParent === null);
