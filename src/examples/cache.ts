@@ -10,13 +10,16 @@ import { join } from 'node:path';
 import type { ExampleBlock } from './extract.ts';
 import type { RecordedOutput } from './output.ts';
 import { RunnerPool } from './pool.ts';
+import { ALTERNATE_HASH_SEED } from './runner.ts';
 import { writeFileAtomic } from './update.ts';
 
 /** Default cache folder, the conventional place tools keep caches in a Node project. */
 export const DEFAULT_CACHE_DIR = 'node_modules/.cache/verified-examples';
 
 /** Files whose text changes what a block's recorded output would be. */
-const RUNTIME_SOURCES = ['./runner.py', './runner.ts', './output.ts'];
+// verify.ts decides how a block is run (twice, the second time with another hash seed and a
+// shifted heap): a change there can turn a cached pass into a failure.
+const RUNTIME_SOURCES = ['./runner.py', './runner.ts', './output.ts', './verify.ts'];
 
 /**
  * A fingerprint of the runtime: Pyodide's version and the runner's sources (sha256, hex).
@@ -94,19 +97,24 @@ export class ResultCache {
 }
 
 /**
- * Start a {@link RunnerPool} from the memory snapshot kept in `dir` for this runtime
- * fingerprint, or make and keep one: later runs (the CLI, the dev server) then restore it in
- * ≈0.2 s instead of a ≈2–3 s cold load. The file (≈30 MB) is safe to delete.
+ * Start a {@link RunnerPool} from the memory snapshots kept in `dir` for this runtime
+ * fingerprint (hash seed 0 and the alternate seed), or make and keep them: later runs (the CLI,
+ * the dev server) then restore them in ≈0.2 s instead of a ≈2–3 s cold load. The files (≈30 MB
+ * each) are safe to delete.
  * @param size worker threads.
  * @throws when Pyodide cannot load, or the folder cannot be written.
  */
 export async function startCachedPool(dir: string, fingerprint: string, size: number): Promise<RunnerPool> {
   const file = join(dir, `snapshot-${fingerprint.slice(0, 16)}.bin`);
-  const saved = await readFile(file).catch(() => null);
-  const pool = await RunnerPool.create({ size, snapshot: saved ? new Uint8Array(saved) : undefined });
-  if (!saved) {
-    await mkdir(dir, { recursive: true });
-    await writeFileAtomic(file, pool.snapshot);
-  }
+  const alternateFile = join(dir, `snapshot-${fingerprint.slice(0, 16)}-seed${ALTERNATE_HASH_SEED}.bin`);
+  const [saved, savedAlternate] = await Promise.all([file, alternateFile].map((f) => readFile(f).catch(() => null)));
+  const pool = await RunnerPool.create({
+    size,
+    snapshot: saved ? new Uint8Array(saved) : undefined,
+    alternateSnapshot: savedAlternate ? new Uint8Array(savedAlternate) : undefined,
+  });
+  if (!saved || !savedAlternate) await mkdir(dir, { recursive: true });
+  if (!saved) await writeFileAtomic(file, pool.snapshot);
+  if (!savedAlternate) await writeFileAtomic(alternateFile, pool.alternateSnapshot);
   return pool;
 }

@@ -4,6 +4,10 @@
  * block through Pyodide's interrupt buffer, so `finally` blocks run; if the block is still running
  * after a grace period (it swallowed the interrupt), it terminates the thread and starts a new
  * one from the snapshot.
+ *
+ * Each worker also holds an interpreter of another hash seed (`alternateSeed` runs, the verifier's
+ * second run of a block). On a cold start the first two workers make the two snapshots in
+ * parallel, so the second seed costs little more than the one core it keeps busy.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -23,8 +27,10 @@ export interface PoolRunResult extends RunResult {
 export interface PoolOptions {
   /** Worker threads; default: the number of cores (`os.availableParallelism()`). */
   size?: number;
-  /** A snapshot to start workers from (see {@link ExampleRunner.snapshot}); else the first worker makes one. */
+  /** A snapshot to start workers from (see {@link ExampleRunner.snapshot}); else a worker makes one. */
   snapshot?: Uint8Array;
+  /** The same for the alternate hash seed (runner.ts `ALTERNATE_HASH_SEED`). */
+  alternateSnapshot?: Uint8Array;
 }
 
 /** Per-run options of {@link RunnerPool.run}. */
@@ -36,6 +42,8 @@ export interface PoolRunOptions {
   maxOutputBytes?: number;
   /** Run with shifted object addresses (runner.ts `RunOptions.shiftHeap`). */
   shiftHeap?: boolean;
+  /** Run in the interpreter of hash seed `ALTERNATE_HASH_SEED` instead of seed 0. */
+  alternateSeed?: boolean;
 }
 
 /** Default time limit of one block: 10 s (byexample uses 2 s; ours covers asyncio sleeps). */
@@ -63,13 +71,13 @@ interface Slot {
 const WORKER_URL = new URL('./worker-node.ts', import.meta.url);
 
 /** Start a worker and wait for its `ready`. */
-function startWorker(init: HostMessage): Promise<{ worker: Worker; snapshot?: Uint8Array }> {
+function startWorker(init: HostMessage): Promise<{ worker: Worker; snapshot?: Uint8Array; alternateSnapshot?: Uint8Array }> {
   const worker = new Worker(WORKER_URL);
   return new Promise((resolve, reject) => {
     const onMessage = (message: WorkerMessage) => {
       if (message.type === 'ready') {
         worker.off('message', onMessage);
-        resolve({ worker, snapshot: message.snapshot });
+        resolve({ worker, snapshot: message.snapshot, alternateSnapshot: message.alternateSnapshot });
       } else if (message.type === 'error') {
         void worker.terminate();
         reject(new Error(`runner worker failed to start: ${message.message}`));
@@ -89,24 +97,52 @@ export class RunnerPool {
   private closed = false;
   /** The snapshot all workers start from (≈30 MB). */
   readonly snapshot: Uint8Array;
+  /** The snapshot of their alternate-seed interpreters. */
+  readonly alternateSnapshot: Uint8Array;
   /** Workers started to replace killed or crashed ones. */
   replacements = 0;
 
-  private constructor(snapshot: Uint8Array) {
+  private constructor(snapshot: Uint8Array, alternateSnapshot: Uint8Array) {
     this.snapshot = snapshot;
+    this.alternateSnapshot = alternateSnapshot;
   }
 
   /**
-   * Start the workers: the first makes (or restores) the snapshot, the others restore it.
+   * Start the workers. Missing snapshots are made first: with two workers or more and neither
+   * snapshot given, the first worker makes the primary one while the second makes the alternate
+   * one, then each is sent the other's; otherwise the first worker makes what is missing. The
+   * other workers restore both.
    * @throws when a worker cannot load Pyodide.
    */
   static async create(options: PoolOptions = {}): Promise<RunnerPool> {
     const size = Math.max(1, options.size ?? availableParallelism());
-    const first = await startWorker({ type: 'init', snapshot: options.snapshot, wantSnapshot: !options.snapshot });
-    const pool = new RunnerPool(options.snapshot ?? first.snapshot!);
-    pool.adopt(first.worker);
-    const rest = await Promise.all(Array.from({ length: size - 1 }, () => startWorker({ type: 'init', snapshot: pool.snapshot })));
-    for (const { worker } of rest) pool.adopt(worker);
+    const given = { snapshot: options.snapshot, alternateSnapshot: options.alternateSnapshot };
+    const makers: Worker[] = [];
+    let snapshot = given.snapshot;
+    let alternateSnapshot = given.alternateSnapshot;
+    if (!snapshot && !alternateSnapshot && size >= 2) {
+      const [first, second] = await Promise.all([
+        startWorker({ type: 'init', wantSnapshot: true }),
+        startWorker({ type: 'init', wantAlternateSnapshot: true }),
+      ]);
+      snapshot = first.snapshot!;
+      alternateSnapshot = second.alternateSnapshot!;
+      first.worker.postMessage({ type: 'alternate', snapshot: alternateSnapshot } satisfies HostMessage);
+      second.worker.postMessage({ type: 'primary', snapshot } satisfies HostMessage);
+      makers.push(first.worker, second.worker);
+    } else if (!snapshot || !alternateSnapshot) {
+      const first = await startWorker({ type: 'init', ...given, wantSnapshot: !snapshot, wantAlternateSnapshot: !alternateSnapshot });
+      snapshot ??= first.snapshot!;
+      alternateSnapshot ??= first.alternateSnapshot!;
+      makers.push(first.worker);
+    }
+    const pool = new RunnerPool(snapshot!, alternateSnapshot!);
+    const rest = await Promise.all(
+      Array.from({ length: size - makers.length }, () =>
+        startWorker({ type: 'init', snapshot: pool.snapshot, alternateSnapshot: pool.alternateSnapshot }),
+      ),
+    );
+    for (const worker of [...makers, ...rest.map((r) => r.worker)]) pool.adopt(worker);
     return pool;
   }
 
@@ -157,6 +193,7 @@ export class RunnerPool {
         interrupt: slot.interrupt,
         maxOutputBytes: job.options.maxOutputBytes,
         shiftHeap: job.options.shiftHeap,
+        alternateSeed: job.options.alternateSeed,
       };
       slot.worker.postMessage(message);
     }
@@ -226,7 +263,7 @@ export class RunnerPool {
     this.finish(slot, result, killed);
     if (this.closed) return;
     this.replacements++;
-    const { worker } = await startWorker({ type: 'init', snapshot: this.snapshot });
+    const { worker } = await startWorker({ type: 'init', snapshot: this.snapshot, alternateSnapshot: this.alternateSnapshot });
     if (this.closed) void worker.terminate();
     else this.adopt(worker, index);
   }

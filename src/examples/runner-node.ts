@@ -11,11 +11,12 @@ export { version as PYODIDE_VERSION } from 'pyodide';
 
 /**
  * Create an {@link ExampleRunner} for Node.
- * @param snapshot a memory snapshot from another runner of the same Pyodide and runner.py, to
- *   skip the ≈2–3 s cold load (restoring takes ≈0.2 s).
+ * @param snapshot a memory snapshot from another runner of the same Pyodide, runner.py and hash
+ *   seed, to skip the ≈2–3 s cold load (restoring takes ≈0.2 s).
+ * @param hashSeed `PYTHONHASHSEED` (default 0; see `RunnerOptions.hashSeed`).
  * @throws if runner.py cannot be read or Pyodide fails to load.
  */
-export async function createNodeRunner(snapshot?: Uint8Array): Promise<ExampleRunner> {
+export async function createNodeRunner(snapshot?: Uint8Array, hashSeed?: number): Promise<ExampleRunner> {
   const runnerSource = await readFile(new URL('./runner.py', import.meta.url), 'utf8');
-  return ExampleRunner.create({ loadPyodide, runnerSource, snapshot });
+  return ExampleRunner.create({ loadPyodide, runnerSource, snapshot, hashSeed });
 }

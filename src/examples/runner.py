@@ -381,6 +381,9 @@ def prepare():
     """Capture the baseline of a fresh interpreter and install the audit hook (once)."""
     global _baseline
     _baseline = None
+    # The seed was read at start-up; `python3 example.py` has no PYTHONHASHSEED in its
+    # environment, and interpreters of different seeds must look alike to the example.
+    os.environ.pop("PYTHONHASHSEED", None)
     sys.addaudithook(_audit)
     _wrap_codecs_register()
     # Pyodide's own start-up registers exactly one atexit callback (logging.shutdown); reset

@@ -21,7 +21,8 @@ export type Interpreter = Awaited<ReturnType<LoadPyodide>>;
 
 /**
  * Environment every interpreter starts with: no ANSI colour in tracebacks (Python 3.14 colours
- * them on a tty), a fixed hash seed so `set`/`dict` orders of str keys are reproducible.
+ * them on a tty), a fixed hash seed so `set` orders of str keys are reproducible (0 by default;
+ * {@link RunnerOptions.hashSeed} sets another, and runner.py removes it from `os.environ`).
  * See https://docs.python.org/3/using/cmdline.html#environment-variables.
  */
 export const INTERPRETER_ENV: Readonly<Record<string, string>> = {
@@ -76,6 +77,9 @@ export interface RunOptions {
   shiftHeap?: boolean;
 }
 
+/** The hash seed of the verifier's second run (see {@link RunnerOptions.hashSeed}). */
+export const ALTERNATE_HASH_SEED = 1;
+
 /** Options for {@link ExampleRunner.create}. */
 export interface RunnerOptions {
   /** `loadPyodide` to use (Node: `import { loadPyodide } from 'pyodide'`). */
@@ -86,6 +90,14 @@ export interface RunnerOptions {
   indexURL?: string;
   /** A snapshot from {@link ExampleRunner.snapshot} of another runner, to skip the cold load. */
   snapshot?: Uint8Array;
+  /**
+   * `PYTHONHASHSEED` of the interpreter (0–4294967295). Default 0, which the browser also uses.
+   * A snapshot keeps the seed it was made with: `snapshot` must come from a runner of the same
+   * seed. The verifier's second run uses {@link ALTERNATE_HASH_SEED}, so that output that depends
+   * on the iteration order of a set of strings differs between the runs, as it does between two
+   * runs of CPython (whose seed is random).
+   */
+  hashSeed?: number;
   /**
    * An interpreter whose WebAssembly memory grew past this many bytes is not reused
    * (memory never shrinks). Default 256 MiB.
@@ -182,7 +194,7 @@ export class ExampleRunner {
     if (options.snapshot) return new ExampleRunner(options, options.snapshot);
     const base = await options.loadPyodide({
       indexURL: options.indexURL,
-      env: { ...INTERPRETER_ENV },
+      env: { ...INTERPRETER_ENV, PYTHONHASHSEED: String(options.hashSeed ?? 0) },
       _makeSnapshot: true,
     });
     installRunner(base, options.runnerSource);
@@ -194,7 +206,7 @@ export class ExampleRunner {
     if (this.current) return this.current;
     const py = await this.options.loadPyodide({
       indexURL: this.options.indexURL,
-      env: { ...INTERPRETER_ENV },
+      env: { ...INTERPRETER_ENV, PYTHONHASHSEED: String(this.options.hashSeed ?? 0) },
       _loadSnapshot: this.snapshot,
     });
     this.restores++;

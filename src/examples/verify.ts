@@ -47,7 +47,7 @@ export type BlockRun = RunResult & { timedOut?: boolean; killed?: boolean };
 
 /** Anything that runs a block: a {@link RunnerPool} or an {@link ExampleRunner}. */
 export interface BlockRunner {
-  run(code: string, options?: { timeoutMs?: number; shiftHeap?: boolean }): Promise<BlockRun>;
+  run(code: string, options?: { timeoutMs?: number; shiftHeap?: boolean; alternateSeed?: boolean }): Promise<BlockRun>;
 }
 
 /** Where cached outputs come from and go to; see cache.ts. */
@@ -120,9 +120,10 @@ async function judge(block: ExampleBlock, options: VerifyOptions): Promise<Block
     if (failure) return { block, status: 'failed', actual, reason: failure, durationMs };
     if (!block.meta.nondeterministic) {
       // Run twice: output that changes between runs (id(), time, set order) would drift at random.
-      // Both runs start from the same reset state, so the second shifts object addresses: an
-      // id() or a default repr differs between them, as between two runs of CPython.
-      const second = await options.runner.run(code, { timeoutMs, shiftHeap: true });
+      // Both runs would start from the same state, so the second shifts object addresses and
+      // uses another hash seed: an id(), a default repr or the order of a set of strings then
+      // differs between them, as between two runs of CPython.
+      const second = await options.runner.run(code, { timeoutMs, shiftHeap: true, alternateSeed: true });
       const again = transcriptFromChunks(second.chunks, second.exitStatus);
       const failure2 = runFailure(second, timeoutMs);
       if (failure2) return { block, status: 'failed', actual: again, reason: failure2, durationMs };

@@ -1,38 +1,65 @@
 /**
- * A verifier worker thread: holds one {@link ExampleRunner} and runs the blocks the pool sends
+ * A verifier worker thread: holds the {@link ExampleRunner}s and runs the blocks the pool sends
  * (see worker-protocol.ts). Runs in its own thread so that the pool can interrupt a block through
  * the shared interrupt buffer, or terminate the thread, while the block is running.
+ *
+ * Two runners: the primary one (hash seed 0, as in the browser) and one of hash seed
+ * `ALTERNATE_HASH_SEED`, for the verifier's second run of each block. Messages are handled one
+ * at a time, in order, so a run never starts before the snapshots sent ahead of it are in place.
  */
 import { parentPort } from 'node:worker_threads';
-import type { ExampleRunner } from './runner.ts';
+import { ALTERNATE_HASH_SEED, type ExampleRunner } from './runner.ts';
 import { createNodeRunner } from './runner-node.ts';
 import type { HostMessage, WorkerMessage } from './worker-protocol.ts';
 
 const port = parentPort!;
-let runner: ExampleRunner | null = null;
+let primary: ExampleRunner | null = null;
+let alternate: ExampleRunner | null = null;
 const post = (message: WorkerMessage) => port.postMessage(message);
 
-port.on('message', async (message: HostMessage) => {
-  try {
-    if (message.type === 'init') {
-      runner = await createNodeRunner(message.snapshot);
-      await runner.interpreter(); // restore now, not on the first block
-      // slice(): a view's whole underlying buffer would be cloned otherwise.
-      post({ type: 'ready', snapshot: message.wantSnapshot ? runner.snapshot.slice() : undefined });
-    } else if (message.type === 'run') {
-      const { id } = message;
-      const { chunks: _, ...result } = await runner!.run(message.code, {
-        interruptBuffer: message.interrupt ? new Int32Array(message.interrupt) : undefined,
-        maxOutputBytes: message.maxOutputBytes,
-        shiftHeap: message.shiftHeap,
-        onChunk: (chunk) => post({ type: 'chunk', id, chunk }),
-        // The time limit starts here, not when the job was posted: neither a restore after a
-        // discarded interpreter nor the runner's setup counts, and no SIGINT is lost to them.
-        onStart: () => post({ type: 'started', id }),
-      });
-      post({ type: 'done', id, result });
+async function handle(message: HostMessage): Promise<void> {
+  if (message.type === 'init') {
+    if (message.snapshot || message.wantSnapshot) {
+      primary = await createNodeRunner(message.snapshot);
+      await primary.interpreter(); // restore now, not on the first block
     }
-  } catch (error) {
-    post({ type: 'error', id: message.type === 'run' ? message.id : undefined, message: String((error as Error)?.stack ?? error) });
+    if (message.alternateSnapshot || message.wantAlternateSnapshot) {
+      // Restored on its first run: not every worker gets a second run before the pool closes.
+      alternate = await createNodeRunner(message.alternateSnapshot, ALTERNATE_HASH_SEED);
+    }
+    // slice(): a view's whole underlying buffer would be cloned otherwise.
+    post({
+      type: 'ready',
+      snapshot: message.wantSnapshot ? primary!.snapshot.slice() : undefined,
+      alternateSnapshot: message.wantAlternateSnapshot ? alternate!.snapshot.slice() : undefined,
+    });
+  } else if (message.type === 'alternate') {
+    // The pool hands the snapshot the other worker made at start-up (see RunnerPool.create).
+    if (!alternate) alternate = await createNodeRunner(message.snapshot, ALTERNATE_HASH_SEED);
+  } else if (message.type === 'primary') {
+    if (!primary) primary = await createNodeRunner(message.snapshot);
+  } else if (message.type === 'run') {
+    const { id } = message;
+    const runner = message.alternateSeed ? alternate : primary;
+    if (!runner) throw new Error(`no ${message.alternateSeed ? 'alternate-seed' : 'primary'} interpreter in this worker`);
+    const { chunks: _, ...result } = await runner.run(message.code, {
+      interruptBuffer: message.interrupt ? new Int32Array(message.interrupt) : undefined,
+      maxOutputBytes: message.maxOutputBytes,
+      shiftHeap: message.shiftHeap,
+      onChunk: (chunk) => post({ type: 'chunk', id, chunk }),
+      // The time limit starts here, not when the job was posted: neither a restore after a
+      // discarded interpreter nor the runner's setup counts, and no SIGINT is lost to them.
+      onStart: () => post({ type: 'started', id }),
+    });
+    post({ type: 'done', id, result });
   }
+}
+
+let queue: Promise<void> = Promise.resolve();
+port.on('message', (message: HostMessage) => {
+  queue = queue.then(() =>
+    handle(message).catch((error: unknown) => {
+      post({ type: 'error', id: message.type === 'run' ? message.id : undefined, message: String((error as Error)?.stack ?? error) });
+    }),
+  );
 });

@@ -7,13 +7,31 @@ import type { RunResult } from './runner.ts';
 
 /** Host → worker. */
 export type HostMessage =
-  /** Load Pyodide (or restore `snapshot`), then answer `ready`. */
-  | { type: 'init'; snapshot?: Uint8Array; wantSnapshot?: boolean }
+  /**
+   * Load Pyodide (or restore `snapshot`), then answer `ready`. The Node worker also keeps an
+   * interpreter of hash seed `ALTERNATE_HASH_SEED` (runner.ts) for runs that ask for it: from
+   * `alternateSnapshot`, or made at start-up with `wantAlternateSnapshot` (and sent back), or
+   * given later by an `alternate` message.
+   */
+  | { type: 'init'; snapshot?: Uint8Array; wantSnapshot?: boolean; alternateSnapshot?: Uint8Array; wantAlternateSnapshot?: boolean }
+  /** The snapshot of the alternate-seed interpreter, for a worker that started without it. */
+  | { type: 'alternate'; snapshot: Uint8Array }
+  /** The primary snapshot, for a worker that started by making only the alternate one. */
+  | { type: 'primary'; snapshot: Uint8Array }
   /**
    * Run `code`; `interrupt` is a SharedArrayBuffer of 4 bytes used as Pyodide's interrupt buffer;
-   * `shiftHeap` as in runner.ts `RunOptions`.
+   * `shiftHeap` as in runner.ts `RunOptions`; `alternateSeed` runs it in the alternate-seed
+   * interpreter (Node worker only).
    */
-  | { type: 'run'; id: number; code: string; interrupt?: SharedArrayBuffer; maxOutputBytes?: number; shiftHeap?: boolean };
+  | {
+      type: 'run';
+      id: number;
+      code: string;
+      interrupt?: SharedArrayBuffer;
+      maxOutputBytes?: number;
+      shiftHeap?: boolean;
+      alternateSeed?: boolean;
+    };
 
 /** Worker → host. */
 export type WorkerMessage =
@@ -23,8 +41,8 @@ export type WorkerMessage =
    * while the interpreter starts and its snapshot is taken.
    */
   | { type: 'progress'; stage: 'download' | 'start'; loaded: number; total: number }
-  /** Ready to run; `snapshot` is sent when the host asked for it (`wantSnapshot`). */
-  | { type: 'ready'; snapshot?: Uint8Array }
+  /** Ready to run; each snapshot is sent when the host asked for it (`wantSnapshot`, `wantAlternateSnapshot`). */
+  | { type: 'ready'; snapshot?: Uint8Array; alternateSnapshot?: Uint8Array }
   /** Run `id` is compiled, its interrupt buffer armed, and its code starts now (time limits count from here: not from a restore, not from the runner's setup). */
   | { type: 'started'; id: number }
   /** Output of run `id`, sent as it is written (so a killed run still shows what it printed). */

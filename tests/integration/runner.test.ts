@@ -5,7 +5,7 @@
 import { beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import type { OutputChunk } from '../../src/examples/output.ts';
 import { createNodeRunner } from '../../src/examples/runner-node.ts';
-import type { ExampleRunner, RunResult } from '../../src/examples/runner.ts';
+import { ALTERNATE_HASH_SEED, type ExampleRunner, type RunResult } from '../../src/examples/runner.ts';
 
 let runner: ExampleRunner;
 
@@ -778,4 +778,25 @@ describe('isolation between blocks', () => {
     expect(first.stderr).toBe('example.py:2: DeprecationWarning: once\n  warnings.warn("once", DeprecationWarning)\n');
     expect(second.stderr).toBe(first.stderr);
   });
+});
+
+describe('hash seeds', () => {
+  const SET_OF_STRINGS = 'print({"apple", "pear", "plum", "fig", "kiwi", "lime", "date", "sloe", "yuzu", "nectarine"})\n';
+
+  test('an interpreter of the alternate seed orders a set of strings differently, and its environment is the same', async () => {
+    const alternate = await createNodeRunner(undefined, ALTERNATE_HASH_SEED);
+    // (sys.flags.hash_randomization does differ: 0 for seed 0, 1 for the others, as in CPython.)
+    const probe = 'import os\nprint(sorted(os.environ.items()))\n';
+    const [primaryEnv, alternateEnv] = [textOf((await runner.run(probe)).chunks), textOf((await alternate.run(probe)).chunks)];
+    expect(alternateEnv).toBe(primaryEnv);
+    expect(primaryEnv).not.toContain('PYTHONHASHSEED');
+    const [primarySet, alternateSet] = [
+      textOf((await runner.run(SET_OF_STRINGS)).chunks),
+      textOf((await alternate.run(SET_OF_STRINGS)).chunks),
+    ];
+    expect(new Set(primarySet.slice(1, -2).split(', '))).toEqual(new Set(alternateSet.slice(1, -2).split(', ')));
+    expect(alternateSet).not.toBe(primarySet);
+    // The same seed gives the same order every time (the browser reproduces the recorded one).
+    expect(textOf((await runner.run(SET_OF_STRINGS)).chunks)).toBe(primarySet);
+  }, 60_000);
 });

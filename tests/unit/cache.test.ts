@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { cacheKey, DEFAULT_CACHE_DIR, ResultCache, runtimeFingerprint } from '../../src/examples/cache.ts';
 import { extractExamples, type ExampleBlock } from '../../src/examples/extract.ts';
 import type { RecordedOutput } from '../../src/examples/output.ts';
+import { ALTERNATE_HASH_SEED } from '../../src/examples/runner.ts';
 import { PYODIDE_VERSION } from '../../src/examples/runner-node.ts';
 import { verifyFiles, type BlockRun, type BlockRunner } from '../../src/examples/verify.ts';
 import { lastLine, ROOT, runVerify } from '../support/verify-cli.ts';
@@ -213,20 +214,22 @@ describe('the CLI cache', () => {
     const cacheDir = join(cwd, DEFAULT_CACHE_DIR);
     // Start from the repository's interpreter snapshot when there is one (saves a ≈3–5 s cold
     // load); the deletion step below makes the CLI do a cold load and write it itself.
-    const snapshot = `snapshot-${(await runtimeFingerprint(PYODIDE_VERSION)).slice(0, 16)}.bin`;
+    const prefix = `snapshot-${(await runtimeFingerprint(PYODIDE_VERSION)).slice(0, 16)}`;
+    const snapshot = `${prefix}.bin`;
+    const alternate = `${prefix}-seed${ALTERNATE_HASH_SEED}.bin`;
     await mkdir(cacheDir, { recursive: true });
-    await copyFile(join(ROOT, DEFAULT_CACHE_DIR, snapshot), join(cacheDir, snapshot)).catch(() => undefined);
+    for (const name of [snapshot, alternate]) {
+      await copyFile(join(ROOT, DEFAULT_CACHE_DIR, name), join(cacheDir, name)).catch(() => undefined);
+    }
 
     const cold = await verifyIn(cwd, '--jobs', '1', file);
     expect(cold.code).toBe(0);
     expect(cold.stderr).toContain('Loading Pyodide');
     expect(finished(cold.stdout)).toMatch(/^finished in \d+\.\d s$/);
     expect(lastLine(cold.stdout)).toBe('2 passed, 0 failed, 0 skipped');
-    // The results, and the interpreter snapshot later runs restore instead of a cold load.
-    const entries = (await readdir(cacheDir)).sort();
-    expect(entries).toHaveLength(2);
-    expect(entries[0]).toBe('results.json');
-    expect(entries[1]).toBe(snapshot);
+    // The results, and the interpreter snapshots (hash seed 0 and the alternate seed) later runs
+    // restore instead of a cold load.
+    expect((await readdir(cacheDir)).sort()).toEqual(['results.json', alternate, snapshot].sort());
 
     // Nothing changed: no block runs, Pyodide is not even loaded.
     const warm = await verifyIn(cwd, '--jobs', '1', file);
@@ -263,7 +266,7 @@ describe('the CLI cache', () => {
     expect(rebuilt.stderr).toContain('Loading Pyodide');
     expect(finished(rebuilt.stdout)).toMatch(/^finished in \d+\.\d s$/);
     expect(lastLine(rebuilt.stdout)).toBe('2 passed, 0 failed, 0 skipped');
-    expect((await readdir(cacheDir)).sort()).toEqual(['results.json', snapshot]);
+    expect((await readdir(cacheDir)).sort()).toEqual(['results.json', alternate, snapshot].sort());
     const again = await verifyIn(cwd, '--jobs', '1', file);
     expect(finished(again.stdout)).toContain('(2 of 2 answered from the cache');
 
