@@ -16,7 +16,7 @@ export interface OutputEdit {
 }
 
 /** Longest run of `char` in `text` (0 when absent). */
-function longestRun(text: string, char: string): number {
+export function longestRun(text: string, char: string): number {
   let longest = 0;
   let run = 0;
   for (const c of text) {

@@ -21,14 +21,20 @@ const firstExample = (page: Page) => page.locator('div.example[data-code]').firs
 
 const LOOP_WITH_FINALLY = 'try:\n    print("looping")\n    while True:\n        pass\nfinally:\n    print("finally ran")\n';
 
+/** Run `while True: pass` (inside try/finally) in the page's first example; resolves once it is looping. */
+async function startLoop(page: Page) {
+  const example = firstExample(page);
+  await editCode(page, example, LOOP_WITH_FINALLY);
+  await example.locator('.example-run-button').click();
+  await example.locator('pre.example-run-transcript', { hasText: 'looping' }).waitFor({ timeout: 60_000 });
+  return example;
+}
+
 describe('Stop', () => {
   test('raises KeyboardInterrupt in `while True: pass` within 2 s; the finally line and traceback show', async () => {
     const page = await open();
     expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
-    const example = firstExample(page);
-    await editCode(page, example, LOOP_WITH_FINALLY);
-    await example.locator('.example-run-button').click();
-    await example.locator('pre.example-run-transcript', { hasText: 'looping' }).waitFor({ timeout: 60_000 });
+    const example = await startLoop(page);
     const started = Date.now();
     await example.locator('.example-stop-button').click();
     await waitForEnd(example, 5_000);
@@ -72,10 +78,7 @@ describe('Stop', () => {
   test('without cross-origin isolation, kills at once and says why', async () => {
     const page = await open(plainURL + PAGE);
     expect(await page.evaluate(() => crossOriginIsolated)).toBe(false);
-    const example = firstExample(page);
-    await editCode(page, example, LOOP_WITH_FINALLY);
-    await example.locator('.example-run-button').click();
-    await example.locator('pre.example-run-transcript', { hasText: 'looping' }).waitFor({ timeout: 60_000 });
+    const example = await startLoop(page);
     const started = Date.now();
     await example.locator('.example-stop-button').click();
     await waitForEnd(example, 5_000);

@@ -9,8 +9,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
+import { launch } from './helpers.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 // In a folder of its own: the other browser tests list content/*.mdx (not sub-folders) and expect
@@ -104,19 +105,7 @@ beforeAll(async () => {
   await mkdir(DIR, { recursive: true });
   await writeFile(FILE, PAGE);
   origin = await startServer();
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launch();
   page = await browser.newPage();
   page.on('console', (message) => pageLog.push(`[console.${message.type()}] ${message.text()}`));
   page.on('pageerror', (error) => pageLog.push(`[pageerror] ${error.message}`));

@@ -17,7 +17,7 @@ import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
 import { extractExamples, type ExampleBlock } from '../../src/examples/extract.ts';
 import type { RecordedOutput } from '../../src/examples/output.ts';
-import { applyOutputEdits, writeFileAtomic, type OutputEdit } from '../../src/examples/update.ts';
+import { applyOutputEdits, longestRun, writeFileAtomic, type OutputEdit } from '../../src/examples/update.ts';
 
 /** Injected file-system failures for writeFileAtomic; null means the real call. */
 const fsFaults = vi.hoisted(() => ({
@@ -83,17 +83,6 @@ const textLine = fc.oneof(
   { weight: 3, arbitrary: fc.array(fc.constantFrom(...TEXT_CHARS), { maxLength: 24 }).map((cs) => cs.join('')) },
   { weight: 1, arbitrary: fc.constantFrom(...SPECIAL_LINES) },
 );
-
-/** Longest run of `char` in `text`. */
-function longestRun(text: string, char: string): number {
-  let longest = 0;
-  let run = 0;
-  for (const c of text) {
-    run = c === char ? run + 1 : 0;
-    longest = Math.max(longest, run);
-  }
-  return longest;
-}
 
 /** A fence of `char` long enough for `body`, plus `extra` characters. */
 const fenceFor = (char: string, body: string, extra: number) => char.repeat(Math.max(3, longestRun(body, char) + 1) + extra);
