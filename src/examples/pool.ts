@@ -19,8 +19,15 @@ import { SIGINT, type HostMessage, type WorkerMessage } from './worker-protocol.
 export interface PoolRunResult extends RunResult {
   /** The time limit passed and KeyboardInterrupt was raised in the block. */
   timedOut: boolean;
-  /** The block ignored the interrupt and its worker was terminated (exit status 137, as after SIGKILL). */
+  /** The block was still running after the interrupt and its grace period: its worker was terminated (exit status 137, as after SIGKILL). */
   killed: boolean;
+  /**
+   * Why a killed block was killed: `delivered` — KeyboardInterrupt was raised in it, and it was
+   * still running `graceMs` later (it swallowed the interrupt, or its `finally` blocks ran that
+   * long); `undelivered` — the interrupt was never taken (the block sat in a call that does not
+   * check for signals). Absent when not killed.
+   */
+  killReason?: 'delivered' | 'undelivered';
 }
 
 /** Options of {@link RunnerPool.create}. */
@@ -37,17 +44,57 @@ export interface PoolOptions {
 export interface PoolRunOptions {
   /** Time limit in ms before KeyboardInterrupt is raised. Default {@link DEFAULT_TIMEOUT_MS}. */
   timeoutMs?: number;
-  /** Time in ms the block gets after the interrupt before its worker is terminated. Default 1000. */
+  /**
+   * Time in ms the block gets, once KeyboardInterrupt was raised in it, before its worker is
+   * terminated. Default {@link DEFAULT_GRACE_MS}.
+   */
   graceMs?: number;
   maxOutputBytes?: number;
   /** Run with shifted object addresses (runner.ts `RunOptions.shiftHeap`). */
   shiftHeap?: boolean;
   /** Run in the interpreter of hash seed `ALTERNATE_HASH_SEED` instead of seed 0. */
   alternateSeed?: boolean;
+  /** Run in an interpreter freshly restored from the snapshot (runner.ts `RunOptions.fresh`). */
+  fresh?: boolean;
 }
 
 /** Default time limit of one block: 10 s (byexample uses 2 s; ours covers asyncio sleeps). */
 export const DEFAULT_TIMEOUT_MS = 10_000;
+
+/** Default grace period in ms between the interrupt being taken and the worker's termination. */
+export const DEFAULT_GRACE_MS = 2000;
+
+/** How long an interrupt may stay untaken before the worker is terminated, in ms (at least the grace). */
+export const UNDELIVERED_INTERRUPT_MS = 3000;
+
+/** How often the pool looks whether Pyodide took the interrupt, in ms. */
+const INTERRUPT_POLL_MS = 10;
+
+/** Longest delay `setTimeout` honours: 2^31 - 1 ms (≈24.8 days); longer ones fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A cancellable pending timer. */
+interface Timer {
+  cancel(): void;
+}
+
+/**
+ * `setTimeout` for any delay: one longer than {@link MAX_TIMER_MS} (which Node would clamp to
+ * 1 ms, with a TimeoutOverflowWarning) is waited for in steps. `Infinity` never fires.
+ * @param delayMs delay in ms (≥ 0).
+ */
+export function longTimeout(callback: () => void, delayMs: number): Timer {
+  let handle: ReturnType<typeof setTimeout> | undefined;
+  const arm = (remaining: number) => {
+    if (remaining === Number.POSITIVE_INFINITY) return;
+    handle = setTimeout(() => (remaining > MAX_TIMER_MS ? arm(remaining - MAX_TIMER_MS) : callback()), Math.min(remaining, MAX_TIMER_MS));
+  };
+  arm(Math.max(0, delayMs));
+  return { cancel: () => clearTimeout(handle) };
+}
+
+/** What the pool knows of a run that ended without the worker's `done`. */
+type Outcome = Partial<Omit<PoolRunResult, 'chunks' | 'timedOut' | 'killed'>>;
 
 interface Job {
   code: string;
@@ -62,7 +109,8 @@ interface Slot {
   job: Job | null;
   chunks: OutputChunk[];
   timedOut: boolean;
-  timers: ReturnType<typeof setTimeout>[];
+  /** Pending timers of the running job (time limit, interrupt polling, grace). */
+  timers: Timer[];
   started: number;
   /** Terminated or crashed: takes no more jobs; a replacement takes its place. */
   dead: boolean;
@@ -165,6 +213,17 @@ export class RunnerPool {
     this.slots[at] = slot;
     worker.on('message', (message: WorkerMessage) => this.onMessage(slot, message));
     worker.on('error', (error) => void this.replace(slot, { fault: `worker crashed: ${error.message}`, discarded: 'worker crashed' }));
+    // A worker thread ends by itself only when code in it called process.exit (an example can
+    // reach it through Pyodide's `js` module): that is the fault of the block running then.
+    worker.on(
+      'exit',
+      (code) =>
+        void this.replace(slot, {
+          fault: `the runner's worker thread exited (status ${code}) while this block ran`,
+          discarded: 'worker exited',
+          exitStatus: 1,
+        }),
+    );
     this.dispatch();
   }
 
@@ -194,6 +253,7 @@ export class RunnerPool {
         maxOutputBytes: job.options.maxOutputBytes,
         shiftHeap: job.options.shiftHeap,
         alternateSeed: job.options.alternateSeed,
+        fresh: job.options.fresh,
       };
       slot.worker.postMessage(message);
     }
@@ -211,27 +271,54 @@ export class RunnerPool {
     }
   }
 
-  /** Start a run's time limit once its worker has an interpreter ready. */
+  /**
+   * Start a run's time limit once its block has started (the worker's `started`). At the limit,
+   * SIGINT is written into the interrupt buffer; the grace period then counts from the moment
+   * Pyodide took the interrupt (it clears the buffer when it raises KeyboardInterrupt, see
+   * https://pyodide.org/en/stable/usage/keyboard-interrupts.html), not from the write, so a
+   * worker thread that gets little CPU is not killed while its `finally` blocks still run. An
+   * interrupt not taken within {@link UNDELIVERED_INTERRUPT_MS} (or the grace, if longer) means
+   * the block sits in a call that never checks for signals: the worker is terminated.
+   */
   private startTimers(slot: Slot, job: Job): void {
     const timeoutMs = job.options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const graceMs = job.options.graceMs ?? 1000;
+    const graceMs = job.options.graceMs ?? DEFAULT_GRACE_MS;
+    const buffer = new Int32Array(slot.interrupt);
     slot.started = performance.now();
-    slot.timers = [
-      setTimeout(() => {
+    slot.timers.push(
+      longTimeout(() => {
         slot.timedOut = true;
-        Atomics.store(new Int32Array(slot.interrupt), 0, SIGINT);
+        Atomics.store(buffer, 0, SIGINT);
+        const sent = performance.now();
+        const poll = setInterval(() => {
+          if (slot.job !== job) return clearInterval(poll);
+          if (Atomics.load(buffer, 0) === 0) {
+            // Taken: the block is unwinding (finally blocks) or swallowed the interrupt.
+            clearInterval(poll);
+            slot.timers.push(
+              longTimeout(
+                () => void this.replace(slot, { discarded: 'worker terminated after the time limit', killReason: 'delivered' }, true),
+                graceMs,
+              ),
+            );
+          } else if (performance.now() - sent >= Math.max(graceMs, UNDELIVERED_INTERRUPT_MS)) {
+            clearInterval(poll);
+            void this.replace(slot, { discarded: 'worker terminated after the time limit', killReason: 'undelivered' }, true);
+          }
+        }, INTERRUPT_POLL_MS);
+        slot.timers.push({ cancel: () => clearInterval(poll) });
       }, timeoutMs),
-      setTimeout(() => void this.replace(slot, { discarded: 'worker terminated after the time limit' }, true), timeoutMs + graceMs),
-    ];
+    );
   }
 
   private release(slot: Slot): void {
-    for (const timer of slot.timers) clearTimeout(timer);
+    for (const timer of slot.timers) timer.cancel();
+    slot.timers = [];
     slot.job = null;
     this.dispatch();
   }
 
-  private finish(slot: Slot, result: Partial<Omit<RunResult, 'chunks'>>, killed = false): void {
+  private finish(slot: Slot, result: Outcome, killed = false): void {
     const job = slot.job;
     if (!job) return;
     const elapsed = performance.now() - slot.started;
@@ -254,7 +341,7 @@ export class RunnerPool {
    * Terminate a worker (its block ignored KeyboardInterrupt, or the thread crashed), report its
    * job with `result`, and start a replacement from the snapshot in the same place.
    */
-  private async replace(slot: Slot, result: Partial<Omit<RunResult, 'chunks'>>, killed = false): Promise<void> {
+  private async replace(slot: Slot, result: Outcome, killed = false): Promise<void> {
     if (slot.dead) return;
     slot.dead = true;
     const index = this.slots.indexOf(slot);

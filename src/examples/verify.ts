@@ -3,11 +3,11 @@
  * with `update`, splice re-recorded outputs back. Check and update are one code path with a mode.
  */
 import { readFile } from 'node:fs/promises';
-import { diffOutputs, ELLIPSIS, outputsMatch } from './compare.ts';
+import { diffOutputs, literalEllipsis, outputsMatch } from './compare.ts';
 import { extractExamples, type ContentProblem, type ExampleBlock } from './extract.ts';
 import { transcriptFromChunks, type RecordedOutput } from './output.ts';
 import type { RunResult } from './runner.ts';
-import { applyOutputEdits, writeFileAtomic, type OutputEdit } from './update.ts';
+import { type OutputEdit, writeUpdates } from './update.ts';
 
 /**
  * What happened to one block. `updated`: drifted or missing, and re-recorded by `--update`;
@@ -43,11 +43,16 @@ export interface FileReport {
 }
 
 /** One run as the verifier needs it: the runner's result, plus time-limit flags from a pool. */
-export type BlockRun = RunResult & { timedOut?: boolean; killed?: boolean };
+export type BlockRun = RunResult & { timedOut?: boolean; killed?: boolean; killReason?: 'delivered' | 'undelivered' };
 
 /** Anything that runs a block: a {@link RunnerPool} or an {@link ExampleRunner}. */
 export interface BlockRunner {
-  run(code: string, options?: { timeoutMs?: number; shiftHeap?: boolean; alternateSeed?: boolean }): Promise<BlockRun>;
+  /**
+   * Run `code` (a block's source with a final newline). `timeoutMs`: time limit in ms;
+   * `shiftHeap` and `alternateSeed`: the second run's differences (runner.ts `RunOptions`,
+   * pool.ts `PoolRunOptions`); `fresh`: in an interpreter restored from the snapshot for this run.
+   */
+  run(code: string, options?: RunRequest): Promise<BlockRun>;
 }
 
 /** Where cached outputs come from and go to; see cache.ts. */
@@ -95,63 +100,128 @@ export async function readContent(files: readonly string[]): Promise<ContentFile
 /** Why a run cannot count as a result, or null. */
 function runFailure(run: BlockRun, timeoutMs: number | undefined): string | null {
   const limit = `${((timeoutMs ?? 0) / 1000).toFixed(1).replace(/\.0$/, '')} s`;
-  if (run.killed) return `timed out after ${limit}; it ignored KeyboardInterrupt and its interpreter was killed (no finally ran)`;
+  if (run.killed && run.killReason === 'undelivered')
+    return `timed out after ${limit}; KeyboardInterrupt could not be raised in it (it was blocked in a call that does not check for signals), so its interpreter was killed`;
+  if (run.killed)
+    return `timed out after ${limit}; KeyboardInterrupt was raised but it was still running after the grace period (it swallowed the interrupt, or its finally blocks ran too long), so its interpreter was killed`;
   if (run.timedOut) return `timed out after ${limit}; KeyboardInterrupt stopped it (raise the limit with timeout=… in the fence meta)`;
   if (run.fault) return `the interpreter failed: ${run.fault}`;
   if (run.truncatedBytes) return `printed too much output: ${run.truncatedBytes} bytes past the limit were dropped`;
   return null;
 }
 
-/** Run one block (twice unless `nondeterministic`) and judge it against its recorded output. */
-async function judge(block: ExampleBlock, options: VerifyOptions): Promise<BlockResult> {
-  const label = `${block.file}:${block.line}`;
+/** Options of one run as {@link BlockRunner.run} takes them. */
+type RunRequest = { timeoutMs?: number; shiftHeap?: boolean; alternateSeed?: boolean; fresh?: boolean };
+
+/** A block's first run (or its cached output), before the second run judges it. */
+interface FirstRun {
+  block: ExampleBlock;
+  actual: RecordedOutput;
+  durationMs?: number;
+  cached: boolean;
+  /** The cache key to store the output under once the block is judged deterministic. */
+  key?: string;
+  /** Set when the block's result is already final (a failed run, a cached output, `nondeterministic`). */
+  result?: BlockResult;
+}
+
+/** Judge an output that is final: compare it with the recorded output. */
+function compareWithRecorded(block: ExampleBlock, actual: RecordedOutput, extra: Partial<BlockResult>): BlockResult {
+  const compare = { ellipsis: block.meta.ellipsis };
+  const literal = literalEllipsis(actual, compare);
+  if (literal) return { block, status: 'failed', actual, reason: literal, ...extra };
   const recorded = block.output?.recorded;
+  if (!recorded) return { block, status: 'missing', actual, ...extra };
+  if (outputsMatch(recorded, actual, compare)) return { block, status: 'passed', actual, ...extra };
+  return { block, status: 'drifted', actual, ...extra, diff: diffOutputs(`${block.file}:${block.line}`, recorded, actual, compare) };
+}
+
+/** Phase 1: the block's cached output, or its first run (hash seed 0, as in the browser). */
+async function firstRun(block: ExampleBlock, options: VerifyOptions): Promise<FirstRun> {
   const key = options.cache?.key(block);
-  let actual = key ? options.cache!.store.get(key) : undefined;
-  const cached = actual !== undefined;
-  let durationMs: number | undefined;
-  if (!actual) {
-    const timeoutMs = block.meta.timeoutMs ?? options.timeoutMs;
-    const code = block.code + '\n';
-    const first = await options.runner.run(code, { timeoutMs });
-    durationMs = first.durationMs;
-    actual = transcriptFromChunks(first.chunks, first.exitStatus);
-    const failure = runFailure(first, timeoutMs);
-    if (failure) return { block, status: 'failed', actual, reason: failure, durationMs };
-    if (!block.meta.nondeterministic) {
-      // Run twice: output that changes between runs (id(), time, set order) would drift at random.
-      // Both runs would start from the same state, so the second shifts object addresses and
-      // uses another hash seed: an id(), a default repr or the order of a set of strings then
-      // differs between them, as between two runs of CPython.
-      const second = await options.runner.run(code, { timeoutMs, shiftHeap: true, alternateSeed: true });
-      const again = transcriptFromChunks(second.chunks, second.exitStatus);
-      const failure2 = runFailure(second, timeoutMs);
-      if (failure2) return { block, status: 'failed', actual: again, reason: failure2, durationMs };
-      const bothMatch = recorded?.text.includes(ELLIPSIS) && outputsMatch(recorded, actual) && outputsMatch(recorded, again);
-      if (!outputsMatch(actual, again) && !bothMatch) {
-        return {
-          block,
-          status: 'failed',
-          actual,
-          durationMs,
-          reason:
-            'output differs between two runs (nondeterministic): make it deterministic, or mark the fence `nondeterministic` and write [...] where it varies',
-          diff: diffOutputs(`${label} (first run vs second run)`, actual, again),
-        };
-      }
-    }
-    if (key) options.cache!.store.set(key, actual);
+  const cachedOutput = key ? options.cache!.store.get(key) : undefined;
+  if (cachedOutput)
+    return { block, actual: cachedOutput, cached: true, result: compareWithRecorded(block, cachedOutput, { cached: true }) };
+  const timeoutMs = block.meta.timeoutMs ?? options.timeoutMs;
+  const run = await options.runner.run(block.code + '\n', { timeoutMs });
+  const actual = transcriptFromChunks(run.chunks, run.exitStatus);
+  const first: FirstRun = { block, actual, durationMs: run.durationMs, cached: false, key };
+  const failure = runFailure(run, timeoutMs);
+  if (failure) first.result = { block, status: 'failed', actual, reason: failure, durationMs: run.durationMs };
+  else if (block.meta.nondeterministic) first.result = settle(first, options);
+  return first;
+}
+
+/** Cache a deterministic output and compare it with the recorded one. */
+function settle(first: FirstRun, options: VerifyOptions): BlockResult {
+  const result = compareWithRecorded(first.block, first.actual, { durationMs: first.durationMs, cached: false });
+  if (first.key && !(result.status === 'failed')) options.cache!.store.set(first.key, first.actual);
+  return result;
+}
+
+/**
+ * Phase 2: run the block again and require the same output. The second run differs from the
+ * first in the ways two runs of CPython differ (another hash seed, shifted object addresses), and
+ * the second runs go in the reverse order of the first runs: an interpreter then has run only
+ * blocks after this one in phase 2, and only blocks before it in phase 1, so state that one block
+ * leaks into a later one (anything the reset missed) shows up as a difference instead of being
+ * recorded. When the outputs differ, two more runs in fresh interpreters tell a leak (fresh runs
+ * agree with each other but not with the first run) from output that varies by itself.
+ */
+async function secondRun(first: FirstRun, options: VerifyOptions): Promise<BlockResult> {
+  const { block } = first;
+  const label = `${block.file}:${block.line}`;
+  const timeoutMs = block.meta.timeoutMs ?? options.timeoutMs;
+  const code = block.code + '\n';
+  const run = (request: RunRequest) => options.runner.run(code, { timeoutMs, ...request });
+  const second = await run({ shiftHeap: true, alternateSeed: true });
+  const again = transcriptFromChunks(second.chunks, second.exitStatus);
+  const durationMs = first.durationMs;
+  const failure = runFailure(second, timeoutMs);
+  if (failure) return { block, status: 'failed', actual: again, reason: failure, durationMs };
+  const compare = { ellipsis: block.meta.ellipsis };
+  const recorded = block.output?.recorded;
+  const bothMatch = compare.ellipsis && recorded && outputsMatch(recorded, first.actual, compare) && outputsMatch(recorded, again, compare);
+  if (outputsMatch(first.actual, again, { ellipsis: false }) || bothMatch) return settle(first, options);
+  // Each run again, in a fresh interpreter under the same conditions: a run that disagrees with
+  // its fresh twin while the other agrees with its own was changed by state left behind.
+  const [freshFirst, freshSecond] = (
+    await Promise.all([run({ fresh: true }), run({ fresh: true, shiftHeap: true, alternateSeed: true })])
+  ).map((r) => transcriptFromChunks(r.chunks, r.exitStatus)) as [RecordedOutput, RecordedOutput];
+  const plain = { ellipsis: false };
+  const firstLeaked = !outputsMatch(freshFirst, first.actual, plain) && outputsMatch(freshSecond, again, plain);
+  const secondLeaked = outputsMatch(freshFirst, first.actual, plain) && !outputsMatch(freshSecond, again, plain);
+  if (firstLeaked || secondLeaked) {
+    const [leaked, fresh] = firstLeaked ? [first.actual, freshFirst] : [again, freshSecond];
+    return {
+      block,
+      status: 'failed',
+      actual: first.actual,
+      durationMs,
+      reason:
+        `state leaked into this block from a block that ran ${firstLeaked ? 'before' : 'after'} it in the same interpreter: ` +
+        'its output there differs from its output in a fresh interpreter. The verifier failed to reset something: ' +
+        `run with --jobs 1${firstLeaked ? '' : ' --reverse'} to find the block that leaks, and report it`,
+      diff: diffOutputs(`${label} (after other blocks vs in a fresh interpreter)`, leaked, fresh, plain),
+    };
   }
-  if (!recorded) return { block, status: 'missing', actual, durationMs, cached };
-  if (outputsMatch(recorded, actual)) return { block, status: 'passed', actual, durationMs, cached };
-  return { block, status: 'drifted', actual, durationMs, cached, diff: diffOutputs(label, recorded, actual) };
+  return {
+    block,
+    status: 'failed',
+    actual: first.actual,
+    durationMs,
+    reason:
+      'output differs between two runs (nondeterministic): make it deterministic, or mark the fence `nondeterministic` and write [...] where it varies',
+    diff: diffOutputs(`${label} (first run vs second run)`, first.actual, again, plain),
+  };
 }
 
 /**
  * Verify (and with `update`, re-record) the examples of `files`.
  *
- * Blocks are started in source order (or reversed) and run concurrently as far as the runner
- * allows (a pool runs one per worker); results are reported in source order.
+ * Every block's first run is started in source order (or reversed), then every second run in the
+ * opposite order (see {@link secondRun}); runs go concurrently as far as the runner allows (a pool
+ * runs one per worker); results are reported in source order.
  *
  * @param files content file paths, reported as given.
  * @returns one report per file, in the order given; blocks in source order.
@@ -163,12 +233,22 @@ export async function verifyFiles(files: readonly string[], options: VerifyOptio
   if (options.reverse) jobs.reverse();
   const results = new Map<ExampleBlock, BlockResult>();
   let done = 0;
-  await Promise.all(
+  const report = (result: BlockResult) => {
+    results.set(result.block, result);
+    options.onResult?.(result, ++done, jobs.length);
+  };
+  const firsts = await Promise.all(
     jobs.map(async (block) => {
-      const result = await judge(block, options);
-      results.set(block, result);
-      options.onResult?.(result, ++done, jobs.length);
+      const first = await firstRun(block, options);
+      if (first.result) report(first.result);
+      return first;
     }),
+  );
+  await Promise.all(
+    firsts
+      .filter((first) => !first.result)
+      .reverse()
+      .map(async (first) => report(await secondRun(first, options))),
   );
   const reports: FileReport[] = [];
   for (const { file, source, blocks, problems } of loaded) {
@@ -177,15 +257,15 @@ export async function verifyFiles(files: readonly string[], options: VerifyOptio
     if (options.update && problems.length === 0) {
       const stale = fileResults.filter((r) => r.status === 'drifted' || r.status === 'missing');
       if (stale.length) {
-        await writeFileAtomic(
+        // Re-reads the file first: a save made while the blocks ran is kept, or nothing is written (update.ts).
+        const outcome = await writeUpdates(
           file,
-          applyOutputEdits(
-            source,
-            stale.map((r): OutputEdit => ({ block: r.block, output: r.actual! })),
-          ),
+          source,
+          stale.map((r): OutputEdit => ({ block: r.block, output: r.actual! })),
         );
-        written = true;
-        for (const r of stale) r.status = 'updated';
+        written = outcome.written;
+        problems.push(...outcome.problems);
+        if (outcome.problems.length === 0) for (const r of stale) r.status = 'updated';
       }
     }
     reports.push({ file, results: fileResults, problems, written });

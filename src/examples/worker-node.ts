@@ -46,6 +46,7 @@ async function handle(message: HostMessage): Promise<void> {
       interruptBuffer: message.interrupt ? new Int32Array(message.interrupt) : undefined,
       maxOutputBytes: message.maxOutputBytes,
       shiftHeap: message.shiftHeap,
+      fresh: message.fresh,
       onChunk: (chunk) => post({ type: 'chunk', id, chunk }),
       // The time limit starts here, not when the job was posted: neither a restore after a
       // discarded interpreter nor the runner's setup counts, and no SIGINT is lost to them.

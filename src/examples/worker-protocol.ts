@@ -21,7 +21,8 @@ export type HostMessage =
   /**
    * Run `code`; `interrupt` is a SharedArrayBuffer of 4 bytes used as Pyodide's interrupt buffer;
    * `shiftHeap` as in runner.ts `RunOptions`; `alternateSeed` runs it in the alternate-seed
-   * interpreter (Node worker only).
+   * interpreter (Node worker only); `fresh` restores a new interpreter for this run (runner.ts
+   * `RunOptions.fresh`).
    */
   | {
       type: 'run';
@@ -31,6 +32,7 @@ export type HostMessage =
       maxOutputBytes?: number;
       shiftHeap?: boolean;
       alternateSeed?: boolean;
+      fresh?: boolean;
     };
 
 /** Worker → host. */
