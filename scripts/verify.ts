@@ -11,6 +11,7 @@ import { parseDuration } from '../src/examples/meta.ts';
 import { DEFAULT_TIMEOUT_MS, type RunnerPool } from '../src/examples/pool.ts';
 import { failureDetails, fileLine, githubAnnotations, inventoryLines, jsonReport, summaryLine, totals } from '../src/examples/report.ts';
 import { PYODIDE_VERSION } from '../src/examples/runner-node.ts';
+import { parseShard, selectShard } from '../src/examples/shard.ts';
 import { readContent, verifyFiles, type BlockRunner } from '../src/examples/verify.ts';
 
 const USAGE = `Usage: npm run verify -- [options] [path|glob ...]
@@ -26,6 +27,8 @@ Options:
   --jobs N           worker threads (default: number of cores)
   --timeout T        default time limit per example, e.g. 10s or 500ms (default ${DEFAULT_TIMEOUT_MS / 1000}s)
   --reverse          run the examples in reverse order (order must not matter)
+  --shard K/N        verify only part K of N of the files (1 ≤ K ≤ N), balanced by block count,
+                     the same split on every machine: for a CI matrix of N jobs
   -h, --help         show this help`;
 
 const UPDATE_COMMAND = 'npm run verify -- --update';
@@ -58,6 +61,7 @@ async function main(): Promise<number> {
         jobs: { type: 'string' },
         timeout: { type: 'string' },
         reverse: { type: 'boolean' },
+        shard: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -79,6 +83,16 @@ async function main(): Promise<number> {
     if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs takes a whole number ≥ 1, not "${values.jobs}"`);
     if (values.timeout !== undefined) timeoutMs = parseDuration(values.timeout, '--timeout');
     files = await resolveFiles(args.positionals);
+    if (values.shard !== undefined) {
+      let shard;
+      try {
+        shard = parseShard(values.shard);
+      } catch (error) {
+        throw new UsageError((error as Error).message);
+      }
+      files = await selectShard(files, shard);
+      process.stderr.write(`shard ${shard.index}/${shard.count}: ${files.length} file(s)\n`);
+    }
   } catch (error) {
     if (!(error instanceof UsageError) && (error as Error).name !== 'MetaError') throw error;
     console.error(`verify: ${(error as Error).message}`);
@@ -139,7 +153,7 @@ async function main(): Promise<number> {
   }
   if (tty) process.stderr.write('\r\x1b[K');
   // Prune entries of blocks that no longer exist only when every file was looked at.
-  if (useCache) await cache.save(args.positionals.length === 0 ? keys : undefined);
+  if (useCache) await cache.save(args.positionals.length === 0 && values.shard === undefined ? keys : undefined);
 
   const t = totals(reports);
   if (values.reporter === 'json') {
