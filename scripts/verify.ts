@@ -12,6 +12,7 @@ import { DEFAULT_TIMEOUT_MS, type RunnerPool } from '../src/examples/pool.ts';
 import { failureDetails, fileLine, githubAnnotations, inventoryLines, jsonReport, summaryLine, totals } from '../src/examples/report.ts';
 import { PYODIDE_VERSION } from '../src/examples/runner-node.ts';
 import { parseShard, selectShard } from '../src/examples/shard.ts';
+import { exitOnSignalsWithoutTemporaryFiles } from '../src/examples/update.ts';
 import { readContent, verifyFiles, type BlockRunner } from '../src/examples/verify.ts';
 
 const USAGE = `Usage: npm run verify -- [options] [path|glob ...]
@@ -174,4 +175,7 @@ async function main(): Promise<number> {
   return t.failed || t.errors ? 1 : 0;
 }
 
+// Ctrl-C or a kill while a file or the cache is being written: remove the temporary file, so a
+// page or cache file stays whole (old or new) and no *.tmp is left, then exit 130 (SIGINT) or 143.
+exitOnSignalsWithoutTemporaryFiles((signal) => process.stderr.write(`\nverify: stopped by ${signal}; no file was left half-written\n`));
 process.exitCode = await main();

@@ -65,12 +65,30 @@ export interface ExamplePair {
   index: number;
 }
 
+/** U+FEFF, the byte order mark some editors write at the start of a UTF-8 file. */
+export const BOM = '\uFEFF';
+
 /**
  * Parse MDX into mdast with positions.
+ * Offsets are UTF-16 indices into `source` itself, also when it starts with a byte order mark:
+ * micromark skips a leading U+FEFF and counts offsets from after it (micromark/lib/preprocess.js),
+ * which would make every splice land one character early, so they are shifted back here.
+ * Lines are unaffected; columns on line 1 stay micromark's (counted after the mark, as editors show).
  * @throws VFileMessage-like errors (with `line`/`column`) on MDX syntax errors.
  */
 export function parseMdx(source: string): Root {
-  return unified().use(remarkParse).use(remarkFrontmatter, ['yaml', 'toml']).use(remarkMdx).parse(source);
+  const tree = unified().use(remarkParse).use(remarkFrontmatter, ['yaml', 'toml']).use(remarkMdx).parse(source);
+  if (source.startsWith(BOM)) {
+    const shifted = new Set<object>(); // a point object shared by two nodes is shifted once
+    visit(tree, (node) => {
+      for (const point of node.position ? [node.position.start, node.position.end] : []) {
+        if (point.offset === undefined || shifted.has(point)) continue;
+        shifted.add(point);
+        point.offset += BOM.length;
+      }
+    });
+  }
+  return tree;
 }
 
 /**
@@ -98,10 +116,13 @@ export function pairExamples(tree: Root): { pairs: ExamplePair[]; orphans: Code[
 /**
  * What must precede each continuation line of a fence that starts at `offset`: the text before it
  * on its line, with list markers and other non-container characters turned into spaces
- * (`- ` → two spaces, `> ` kept), so that written lines stay inside the same container.
+ * (`- ` → two spaces, `> ` kept), so that written lines stay inside the same container. A byte
+ * order mark before line 1 is not part of the line (JavaScript's `\s` would keep it as indentation).
  */
 export function continuationPrefix(source: string, offset: number): string {
-  return source.slice(source.lastIndexOf('\n', offset - 1) + 1, offset).replace(/[^\s>]/g, ' ');
+  const lineStart = source.lastIndexOf('\n', offset - 1) + 1;
+  const from = lineStart === 0 && source.startsWith(BOM) ? BOM.length : lineStart;
+  return source.slice(from, offset).replace(/[^\s>]/g, ' ');
 }
 
 /** Code fence bodies as the runner and comparison see them: LF line endings. */

@@ -1,23 +1,35 @@
 /**
- * Update safety, as properties (fast-check) over generated MDX: LF and CRLF, tabs, unicode, JSX
- * around blocks (indented with spaces or a tab), blockquotes and list items, nested fences with longer backtick runs, tilde
- * fences, python blocks with and without output fences. Applying random outputs (lines with
- * backticks, tildes, unicode, tabs; random stderr lines; status 0-255) to a random subset of blocks:
+ * Update safety, as properties (fast-check) over generated MDX: LF and CRLF, with and without a
+ * UTF-8 byte order mark, tabs, unicode, JSX around blocks (indented with spaces or a tab),
+ * blockquotes and list items, nested fences with longer backtick runs, tilde fences, python blocks
+ * with and without output fences. Applying random outputs (lines with backticks, tildes, unicode,
+ * tabs; random stderr lines; status 0-255) to a random subset of blocks:
  *   - changes only the bytes of the edited output fences (or inserts one where none was);
  *   - re-extraction yields exactly the outputs written, and the code of every block unchanged;
  *   - applying the same outputs again changes nothing.
- * And writeFileAtomic: a failure or a crash mid-write never leaves a truncated file.
+ * Concurrent edits, on real files (writeUpdates): a save that leaves the edited examples alone is
+ * kept and the outputs land in it; a save that changed an edited example's code writes nothing.
+ * And writeFileAtomic: a failure, a crash or a signal mid-write never leaves a truncated file, and
+ * a signal (SIGINT, SIGTERM) leaves no temporary file either.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
-import { extractExamples, type ExampleBlock } from '../../src/examples/extract.ts';
+import { BOM, extractExamples, type ExampleBlock } from '../../src/examples/extract.ts';
 import type { RecordedOutput } from '../../src/examples/output.ts';
-import { applyOutputEdits, longestRun, writeFileAtomic, type OutputEdit } from '../../src/examples/update.ts';
+import {
+  applyOutputEdits,
+  longestRun,
+  removeTemporaryFilesSync,
+  temporaryFilesInFlight,
+  writeFileAtomic,
+  writeUpdates,
+  type OutputEdit,
+} from '../../src/examples/update.ts';
 
 /** Injected file-system failures for writeFileAtomic; null means the real call. */
 const fsFaults = vi.hoisted(() => ({
@@ -138,8 +150,8 @@ const otherFence = fc.constantFrom<string[]>(
   // biome-ignore lint/suspicious/noTemplateCurlyInString: JavaScript source text inside a fence, not a template
   ['```js', 'const s = `template ${1}`;', '```'],
   ['`````mdx', '````python', '```', '````', '`````'],
-  ['```output-like', 'not an output fence', '```'],
-  ['```py', 'print("py is not python")', '```'],
+  ['```sh', 'python3 example.py', '```'],
+  ['```text', 'Traceback (most recent call last):', '  File "example.py", line 1, in <module>', '```'],
 );
 
 /** Wrap lines in a JSX element, children indented by `indent` (blank lines stay blank). */
@@ -188,7 +200,11 @@ const segment = fc.oneof(
 interface Doc {
   source: string;
   eol: string;
+  /** The file starts with a UTF-8 byte order mark (U+FEFF). */
+  bom: boolean;
   examples: ExampleSpec[];
+  /** The same document after a contributor's save that leaves every example alone: a paragraph added between two parts. */
+  withParagraph: string;
 }
 
 const doc: fc.Arbitrary<Doc> = fc
@@ -198,14 +214,25 @@ const doc: fc.Arbitrary<Doc> = fc
     segments: fc.array(segment, { minLength: 1, maxLength: 6 }),
     eol: fc.constantFrom('\n', '\r\n'),
     finalEol: fc.boolean(),
+    bom: fc.boolean(),
+    paragraph: prose,
+    paragraphAt: fc.nat(),
   })
-  .map(({ frontmatter, imports, segments, eol, finalEol }) => {
-    const parts: string[][] = [];
-    if (frontmatter) parts.push(frontmatter);
-    if (imports) parts.push(["import { Aside, Tabs, TabItem } from '@astrojs/starlight/components';"]);
-    parts.push(...segments.map((s) => s.lines));
-    const text = parts.map((p) => p.join('\n')).join('\n\n') + (finalEol ? '\n' : '');
-    return { source: text.replace(/\n/g, eol), eol, examples: segments.flatMap((s) => s.examples) };
+  .map(({ frontmatter, imports, segments, eol, finalEol, bom, paragraph, paragraphAt }) => {
+    const head: string[][] = [];
+    if (frontmatter) head.push(frontmatter);
+    if (imports) head.push(["import { Aside, Tabs, TabItem } from '@astrojs/starlight/components';"]);
+    const body = segments.map((s) => s.lines);
+    const render = (parts: string[][]) =>
+      (bom ? BOM : '') + (parts.map((p) => p.join('\n')).join('\n\n') + (finalEol ? '\n' : '')).replace(/\n/g, eol);
+    const at = paragraphAt % (body.length + 1);
+    return {
+      source: render([...head, ...body]),
+      eol,
+      bom,
+      examples: segments.flatMap((s) => s.examples),
+      withParagraph: render([...head, ...body.slice(0, at), paragraph.split('\n'), ...body.slice(at)]),
+    };
   });
 
 /** A transcript as the runner produces one: lines of text, stderr lines among them, a status. */
@@ -307,6 +334,10 @@ describe('applyOutputEdits on generated MDX (fast-check)', () => {
           expect(updated.slice(b.codeEnd, b.output!.start)).toBe(d.eol + p.trimEnd() + d.eol + p);
         });
 
+        // A byte order mark stays, and only at the start.
+        expect(updated.startsWith(BOM)).toBe(d.bom);
+        expect(updated.lastIndexOf(BOM)).toBe(d.bom ? 0 : -1);
+
         // Line endings: no bare LF in a CRLF file, no CR in an LF file.
         if (d.eol === '\r\n') expect(/(^|[^\r])\n/.test(updated)).toBe(false);
         else expect(updated.includes('\r')).toBe(false);
@@ -338,6 +369,68 @@ describe('applyOutputEdits on generated MDX (fast-check)', () => {
         ).toBe(updated);
       }),
       { numRuns: RUNS },
+    );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Concurrent edits: writeUpdates on real files
+// ---------------------------------------------------------------------------------------------
+
+describe('writeUpdates keeps a save made while the examples ran (fast-check, real files)', () => {
+  let dir: string;
+  let count = 0;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'update-concurrent-'));
+  });
+  afterAll(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  /** The edits of `outputs` on the blocks of `source` (block i gets outputs[i] unless null). */
+  const editsOn = (source: string, outputs: (RecordedOutput | null)[]): OutputEdit[] =>
+    extractOk(source).flatMap((block, i) => (outputs[i] ? [{ block, output: outputs[i]! }] : []));
+
+  test('a save that left the edited examples alone (a paragraph added) is kept, and the outputs land in it as if it had been read at the start', async () => {
+    await fc.assert(
+      fc.asyncProperty(docWithEdits, async ([d, outputs]) => {
+        const file = join(dir, `kept-${count++}.mdx`);
+        await writeFile(file, d.withParagraph); // the editor's save, after the source was read
+        const outcome = await writeUpdates(file, d.source, editsOn(d.source, outputs));
+        expect(outcome.problems).toEqual([]);
+        const expected = applyOutputEdits(d.withParagraph, editsOn(d.withParagraph, outputs));
+        expect(outcome.written).toBe(expected !== d.withParagraph);
+        expect(await readFile(file, 'utf8')).toBe(expected);
+        // A second update with the same outputs changes nothing.
+        expect((await writeUpdates(file, expected, editsOn(expected, outputs))).written).toBe(false);
+        expect(await readFile(file, 'utf8')).toBe(expected);
+      }),
+      { numRuns: Math.ceil(RUNS / 3) },
+    );
+  });
+
+  test("a save that changed an edited example's code writes nothing and names the example", async () => {
+    await fc.assert(
+      fc.asyncProperty(docWithEdits, fc.nat(), async ([d, outputs], pick) => {
+        const blocks = extractOk(d.source);
+        const edited = blocks.flatMap((b, i) => (outputs[i] ? [b] : []));
+        fc.pre(edited.length > 0);
+        const target = edited[pick % edited.length]!;
+        // Add a line of code just above the python fence's closing line, inside its container.
+        const closingLine = d.source.lastIndexOf('\n', target.codeEnd - 1) + 1;
+        const saved = d.source.slice(0, closingLine) + target.linePrefix + 'print("changed")' + d.eol + d.source.slice(closingLine);
+        expect(extractOk(saved).map((b) => b.code)).toContain(`${target.code}\nprint("changed")`);
+        const file = join(dir, `changed-${count++}.mdx`);
+        await writeFile(file, saved);
+        const outcome = await writeUpdates(file, d.source, editsOn(d.source, outputs));
+        expect(outcome.written).toBe(false);
+        expect(outcome.problems).toHaveLength(1);
+        expect(outcome.problems[0]!.message).toMatch(
+          /^the file changed while its examples ran, .*; nothing was written: run the update again$/,
+        );
+        expect(await readFile(file, 'utf8')).toBe(saved);
+      }),
+      { numRuns: Math.ceil(RUNS / 3) },
     );
   });
 });
@@ -440,4 +533,71 @@ describe('writeFileAtomic never leaves a truncated file', () => {
       }
     }
   });
+
+  test('a temporary file is registered while it exists; removing it (as the signal handler does) fails the write and leaves the old file', async () => {
+    const sub = await mkdtemp(join(dir, 'registry-'));
+    const target = join(sub, 'page.mdx');
+    await writeFile(target, OLD);
+    expect(temporaryFilesInFlight()).toEqual([]);
+    const writing = writeFileAtomic(target, NEW);
+    // Wait, without a timer, until the write has created its temporary file.
+    while (temporaryFilesInFlight().length === 0) await new Promise((r) => setImmediate(r));
+    const [temporary] = temporaryFilesInFlight();
+    expect(dirname(temporary!)).toBe(sub);
+    expect(await readdir(sub)).toEqual(['page.mdx', basename(temporary!)].sort());
+    expect(removeTemporaryFilesSync()).toEqual([temporary]);
+    expect(await readdir(sub)).toEqual(['page.mdx']);
+    // Whichever step the write was at, it cannot re-create the file it lost, nor rename it.
+    await expect(writing).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(await readFile(target, 'utf8')).toBe(OLD);
+    expect(await readdir(sub)).toEqual(['page.mdx']);
+    expect(temporaryFilesInFlight()).toEqual([]);
+  });
+
+  test.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)(
+    'a process stopped by %s at random moments while rewriting exits %i and leaves the old or the new file and no temporary file',
+    async (signal, status) => {
+      const sub = await mkdtemp(join(dir, `${signal}-`));
+      const target = join(sub, 'page.mdx');
+      const A = 'a'.repeat(6 * 2 ** 20);
+      const B = 'b'.repeat(4 * 2 ** 20) + '\n';
+      await writeFile(target, A);
+      const updateModule = pathToFileURL(fileURLToPath(new URL('../../src/examples/update.ts', import.meta.url))).href;
+      // As the CLI does: the handler removes the temporary files of writes in flight, then exits.
+      const script = `
+      const { exitOnSignalsWithoutTemporaryFiles, temporaryFilesInFlight, writeFileAtomic } = await import(${JSON.stringify(updateModule)});
+      let inFlight = 0;
+      exitOnSignalsWithoutTemporaryFiles(() => process.stdout.write('removed ' + inFlight + '\\n'));
+      process.prependListener(${JSON.stringify(signal)}, () => { inFlight = temporaryFilesInFlight().length; });
+      const target = ${JSON.stringify(target)};
+      const A = 'a'.repeat(${A.length}), B = 'b'.repeat(${B.length - 1}) + '\\n';
+      process.stdout.write('ready\\n');
+      for (let i = 0; ; i++) await writeFileAtomic(target, i % 2 ? A : B);
+    `;
+      let caughtInFlight = 0;
+      for (let round = 0; round < 6; round++) {
+        const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+        let stdout = '';
+        child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+        await new Promise<void>((resolve, reject) => {
+          child.stdout.once('data', () => resolve());
+          child.once('error', reject);
+          child.once('exit', (code) => reject(new Error(`child exited early with ${code}`)));
+        });
+        await new Promise((r) => setTimeout(r, 5 + Math.floor(Math.random() * 60)));
+        const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+        child.kill(signal);
+        expect(await exited).toBe(status);
+        const content = await readFile(target, 'utf8');
+        expect(content === A || content === B).toBe(true);
+        expect(await readdir(sub)).toEqual(['page.mdx']);
+        if (/removed 1/.test(stdout)) caughtInFlight++;
+      }
+      // The child rewrites without pause, so nearly every signal lands while a temporary file exists.
+      expect(caughtInFlight).toBeGreaterThan(0);
+    },
+  );
 });

@@ -1,10 +1,10 @@
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { extractExamples, type ExampleBlock } from '../../src/examples/extract.ts';
+import { BOM, extractExamples, type ExampleBlock } from '../../src/examples/extract.ts';
 import type { RecordedOutput } from '../../src/examples/output.ts';
-import { applyOutputEdits, renderOutputFence, writeFileAtomic } from '../../src/examples/update.ts';
+import { applyOutputEdits, renderOutputFence, writeFileAtomic, writeUpdates, type OutputEdit } from '../../src/examples/update.ts';
 
 const rec = (text: string, stderrLines: number[] = [], exitStatus = 0): RecordedOutput => ({ text, stderrLines, exitStatus });
 const mdx = (...lines: string[]) => lines.join('\n') + '\n';
@@ -409,6 +409,63 @@ describe('applyOutputEdits', () => {
     }
   });
 
+  test.each([
+    ['LF', '\n'],
+    ['CRLF', '\r\n'],
+  ])('keeps a byte order mark and every byte outside the fences (%s), for a block on the first line', (_eol, eol) => {
+    const lines = (...l: string[]) => BOM + l.join(eol) + eol;
+    // The first block sits on line 1, right after the mark: its missing fence is inserted there.
+    const source = lines(
+      FENCE + 'python',
+      'print(1)',
+      FENCE,
+      '',
+      'Prose.',
+      '',
+      FENCE + 'python',
+      'print(2)',
+      FENCE,
+      '',
+      FENCE + 'output',
+      'stale',
+      FENCE,
+    );
+    const [first, second] = blocksOf(source);
+    expect(source.slice(first!.codeEnd - 3, first!.codeEnd)).toBe(FENCE); // offsets count the mark
+    expect(source.slice(second!.output!.start, second!.output!.end)).toBe(['```output', 'stale', FENCE].join(eol));
+    const updated = record(source, [rec('1'), rec('2')]);
+    expect(updated).toBe(
+      lines(
+        FENCE + 'python',
+        'print(1)',
+        FENCE,
+        '',
+        FENCE + 'output',
+        '1',
+        FENCE,
+        '',
+        'Prose.',
+        '',
+        FENCE + 'python',
+        'print(2)',
+        FENCE,
+        '',
+        FENCE + 'output',
+        '2',
+        FENCE,
+      ),
+    );
+    expect(recordedOf(updated)).toEqual([rec('1'), rec('2')]);
+    expect(record(updated, [rec('1'), rec('2')])).toBe(updated); // a second update changes nothing
+  });
+
+  test('keeps a byte order mark before frontmatter', () => {
+    const source = BOM + mdx('---', 'title: T', '---', '', FENCE + 'python', 'print(1)', FENCE, FENCE + 'output', 'old', FENCE);
+    expect(record(source, [rec('new')])).toBe(
+      BOM + mdx('---', 'title: T', '---', '', FENCE + 'python', 'print(1)', FENCE, FENCE + 'output', 'new', FENCE),
+    );
+  });
+
   test('is idempotent: applying the same outputs to the updated file changes nothing', () => {
     const source = mdx(
       '<Aside>',
@@ -482,5 +539,254 @@ describe('writeFileAtomic', () => {
     await chmod(sub, 0o555);
     await expect(writeFileAtomic(join(sub, 'page.mdx'), 'text')).rejects.toThrow(/EACCES/);
     expect(await readdir(sub)).toEqual([]);
+  });
+  test.each([0o640, 0o600, 0o755, 0o444])('keeps the permission bits of the file it replaces (%o)', async (mode) => {
+    const sub = await mkdtemp(join(dir, 'mode-'));
+    const path = join(sub, 'page.mdx');
+    await writeFile(path, 'old');
+    await chmod(path, mode);
+    await writeFileAtomic(path, 'new');
+    expect(await readFile(path, 'utf8')).toBe('new');
+    expect((await stat(path)).mode & 0o7777).toBe(mode);
+  });
+
+  test('keeps the owner of the file it replaces when it may (as root), else the writer owns it as with any new file', async () => {
+    const sub = await mkdtemp(join(dir, 'owner-'));
+    const path = join(sub, 'page.mdx');
+    await writeFile(path, 'old');
+    const root = process.getuid?.() === 0;
+    if (root) await chown(path, 65534, 65534); // nobody: a contributor's file that root rewrites
+    const before = await stat(path);
+    await writeFileAtomic(path, 'new');
+    const after = await stat(path);
+    expect([after.uid, after.gid]).toEqual([before.uid, before.gid]);
+  });
+
+  test.each([
+    ['absolute', (target: string) => target],
+    ['relative', () => join('..', 'real', 'page.mdx')],
+  ])('writes through a symlink (%s) to its target, and the link stays a link', async (_kind, linkTo) => {
+    const sub = await mkdtemp(join(dir, 'link-'));
+    await mkdir(join(sub, 'real'));
+    await mkdir(join(sub, 'content'));
+    const target = join(sub, 'real', 'page.mdx');
+    const link = join(sub, 'content', 'page.mdx');
+    await writeFile(target, 'old');
+    await chmod(target, 0o640);
+    await symlink(linkTo(target), link);
+    await writeFileAtomic(link, 'new');
+    expect((await lstat(link)).isSymbolicLink()).toBe(true);
+    expect(await readlink(link)).toBe(linkTo(target));
+    expect(await readFile(target, 'utf8')).toBe('new');
+    expect((await stat(target)).mode & 0o7777).toBe(0o640);
+    // The temporary file was made beside the target (same file system), and is gone.
+    expect(await readdir(join(sub, 'real'))).toEqual(['page.mdx']);
+    expect(await readdir(join(sub, 'content'))).toEqual(['page.mdx']);
+  });
+
+  test('with unchangedSince, replaces nothing when the file holds other bytes', async () => {
+    const sub = await mkdtemp(join(dir, 'since-'));
+    const path = join(sub, 'page.mdx');
+    await writeFile(path, 'saved by the editor');
+    await expect(writeFileAtomic(path, 'new', { unchangedSince: Buffer.from('read at the start') })).rejects.toThrow(/changed while/);
+    expect(await readFile(path, 'utf8')).toBe('saved by the editor');
+    expect(await readdir(sub)).toEqual(['page.mdx']);
+    await writeFileAtomic(path, 'new', { unchangedSince: Buffer.from('saved by the editor') });
+    expect(await readFile(path, 'utf8')).toBe('new');
+  });
+});
+
+describe('writeUpdates: the file as it is when writing', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'update-write-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const START = mdx(
+    '# Page',
+    '',
+    FENCE + 'python',
+    'print(1)',
+    FENCE,
+    '',
+    FENCE + 'output',
+    'stale',
+    FENCE,
+    '',
+    FENCE + 'python',
+    'print(2)',
+    FENCE,
+  );
+  /** The file, read at the start, and the edits for both blocks (new outputs "1" and "2"). */
+  async function started(): Promise<{ file: string; edits: OutputEdit[] }> {
+    const file = join(await mkdtemp(join(dir, 'case-')), 'page.mdx');
+    await writeFile(file, START);
+    const edits = blocksOf(START).map((block, i) => ({ block, output: rec(String(i + 1)) }));
+    return { file, edits };
+  }
+  const UPDATED = mdx(
+    '# Page',
+    '',
+    FENCE + 'python',
+    'print(1)',
+    FENCE,
+    '',
+    FENCE + 'output',
+    '1',
+    FENCE,
+    '',
+    FENCE + 'python',
+    'print(2)',
+    FENCE,
+    '',
+    FENCE + 'output',
+    '2',
+    FENCE,
+  );
+
+  test('writes the edits into an unchanged file', async () => {
+    const { file, edits } = await started();
+    expect(await writeUpdates(file, START, edits)).toEqual({ written: true, problems: [] });
+    expect(await readFile(file, 'utf8')).toBe(UPDATED);
+  });
+
+  test('keeps a save made meanwhile that moved the examples (prose added above, a block added between them)', async () => {
+    const { file, edits } = await started();
+    const saved = mdx(
+      '# Page',
+      '',
+      'A new paragraph.',
+      '',
+      FENCE + 'python',
+      'print(1)',
+      FENCE,
+      '',
+      FENCE + 'output',
+      'stale',
+      FENCE,
+      '',
+      FENCE + 'python',
+      'print("new")',
+      FENCE,
+      '',
+      FENCE + 'python',
+      'print(2)',
+      FENCE,
+    );
+    await writeFile(file, saved);
+    expect(await writeUpdates(file, START, edits)).toEqual({ written: true, problems: [] });
+    expect(await readFile(file, 'utf8')).toBe(
+      mdx(
+        '# Page',
+        '',
+        'A new paragraph.',
+        '',
+        FENCE + 'python',
+        'print(1)',
+        FENCE,
+        '',
+        FENCE + 'output',
+        '1',
+        FENCE,
+        '',
+        FENCE + 'python',
+        'print("new")',
+        FENCE,
+        '',
+        FENCE + 'python',
+        'print(2)',
+        FENCE,
+        '',
+        FENCE + 'output',
+        '2',
+        FENCE,
+      ),
+    );
+  });
+
+  test.each([
+    ['its code changed', START.replace('print(2)', 'print(22)'), 11],
+    ['its meta changed', START.replace(FENCE + 'python\nprint(2)', FENCE + 'python timeout=2s\nprint(2)'), 11],
+    ['its output fence was edited by hand', START.replace('stale', 'typed by hand'), 3],
+    ['a second block with the same code appeared', START + mdx('', FENCE + 'python', 'print(2)', FENCE), 11],
+    ['it was deleted', mdx('# Page', '', FENCE + 'python', 'print(1)', FENCE, '', FENCE + 'output', 'stale', FENCE), 11],
+  ])('writes nothing when an edited example changed meanwhile: %s', async (_case, saved, line) => {
+    const { file, edits } = await started();
+    await writeFile(file, saved);
+    const outcome = await writeUpdates(file, START, edits);
+    expect(outcome).toEqual({
+      written: false,
+      problems: [
+        {
+          file,
+          line,
+          message:
+            'the file changed while its examples ran, and so did this example (its code, meta or output fence); nothing was written: run the update again',
+        },
+      ],
+    });
+    expect(await readFile(file, 'utf8')).toBe(saved);
+  });
+
+  test('accepts an output fence that another update already set to the same output', async () => {
+    const { file, edits } = await started();
+    await writeFile(file, START.replace('stale', '1'));
+    expect(await writeUpdates(file, START, edits)).toEqual({ written: true, problems: [] });
+    expect(await readFile(file, 'utf8')).toBe(UPDATED);
+  });
+
+  test('writes nothing when the saved file has a content error', async () => {
+    const { file, edits } = await started();
+    const saved = START.replace('# Page', '# Page\n\n```output\norphan\n```');
+    await writeFile(file, saved);
+    const outcome = await writeUpdates(file, START, edits);
+    expect(outcome.written).toBe(false);
+    expect(outcome.problems[0]!.message).toMatch(
+      /^the file changed while its examples ran, and it has a content error now \(an output fence must come right after a python fence.*\); nothing was written: run the update again$/,
+    );
+    expect(await readFile(file, 'utf8')).toBe(saved);
+  });
+
+  test('writes nothing when the file was deleted meanwhile', async () => {
+    const { file, edits } = await started();
+    await rm(file);
+    const outcome = await writeUpdates(file, START, edits);
+    expect(outcome.written).toBe(false);
+    expect(outcome.problems).toEqual([
+      {
+        file,
+        line: 3,
+        message:
+          'the file changed while its examples ran and cannot be read now: no such file or directory (ENOENT); nothing was written: run the update again',
+      },
+    ]);
+    expect(await readdir(dirname(file))).toEqual([]);
+  });
+
+  test('writes nothing into a file that is not valid UTF-8, which rewriting would alter', async () => {
+    const { file, edits } = await started();
+    const bytes = Buffer.concat([Buffer.from(START.replace('# Page', '# Page ')), Buffer.from([0xff, 0x0a])]);
+    await writeFile(file, bytes);
+    const outcome = await writeUpdates(file, bytes.toString('utf8'), edits);
+    expect(outcome.written).toBe(false);
+    expect(outcome.problems[0]!.message).toBe(
+      'the file is not valid UTF-8, so rewriting it would change bytes outside the output fences; nothing was written: save it as UTF-8',
+    );
+    expect(Buffer.compare(await readFile(file), bytes)).toBe(0);
+  });
+
+  test('keeps a byte order mark (read with readFile utf8, as verify does)', async () => {
+    const { file, edits } = await started();
+    await writeFile(file, BOM + START);
+    const source = await readFile(file, 'utf8');
+    expect(source.startsWith(BOM)).toBe(true); // Node keeps the mark when decoding
+    const bomEdits = blocksOf(source).map((block, i) => ({ block, output: edits[i]!.output }));
+    expect(await writeUpdates(file, source, bomEdits)).toEqual({ written: true, problems: [] });
+    const bytes = await readFile(file);
+    expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    expect(bytes.subarray(3).toString('utf8')).toBe(UPDATED);
   });
 });
