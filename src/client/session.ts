@@ -26,7 +26,7 @@
  * </div>
  * ```
  */
-import { diffOutputs, outputsMatch } from '../examples/compare.ts';
+import { type CompareOptions, diffOutputs, outputsMatch } from '../examples/compare.ts';
 import { parseLineRanges, showControlCharacters, transcriptFromChunks, type OutputChunk, type RecordedOutput } from '../examples/output.ts';
 import { EXAMPLE_FINISHED } from './events.ts';
 import { canInterrupt, getHost, hasJspi, STOP_GRACE_MS, type RunHandle, type RunOutcome, type RuntimeState } from './host.ts';
@@ -184,8 +184,15 @@ class Panel {
     this.pending = [];
   }
 
-  /** Show how the run ended. */
-  finish(outcome: RunOutcome, recorded: RecordedOutput | null, label: string, edited: boolean, loadMs: number | null): string {
+  /** Show how the run ended; `compare` says whether `[...]` in `recorded` is a wildcard (the example's `data-ellipsis`). */
+  finish(
+    outcome: RunOutcome,
+    recorded: RecordedOutput | null,
+    label: string,
+    edited: boolean,
+    loadMs: number | null,
+    compare: CompareOptions,
+  ): string {
     this.flush();
     this.loading.hidden = true;
     this.empty.hidden = this.transcript.childNodes.length > 0 || outcome.kind === 'cancelled';
@@ -245,14 +252,14 @@ class Panel {
           this.setState('done');
           verdict = 'No recorded output to compare with.';
           this.setVerdict('edited', verdict);
-        } else if (outputsMatch(recorded, actual)) {
+        } else if (outputsMatch(recorded, actual, compare)) {
           this.setState('done');
           verdict = 'Matches the recorded output.';
           this.setVerdict('match', verdict);
         } else {
           this.setState('done');
           verdict = 'Differs from the recorded output:';
-          this.setVerdict('differs', verdict, diffOutputs(label, recorded, actual));
+          this.setVerdict('differs', verdict, diffOutputs(label, recorded, actual, compare));
         }
         const stopped = outcome.interrupted ? 'Stopped: KeyboardInterrupt raised, ' : 'Finished: ';
         return `${stopped}exit status ${result.exitStatus}, ${seconds(result.execMs)}. ${verdict.replace(/:$/, '.')}`;
@@ -336,6 +343,8 @@ export function startRun(request: RunRequest): { handle: RunHandle; finished: Pr
   const live = panel;
   live.reset(edited);
   const recorded = readRecorded(example);
+  // As the build verifier compares: [...] is a wildcard only where the block opted in (remark-examples.ts).
+  const compare: CompareOptions = { ellipsis: example.dataset.ellipsis !== undefined };
   const file = example.dataset.exampleFile ?? location.pathname;
   const label = `${file}:${example.dataset.exampleLine ?? '?'}`;
   const host = getHost();
@@ -359,7 +368,7 @@ export function startRun(request: RunRequest): { handle: RunHandle; finished: Pr
   });
   const finished = handle.done.then((outcome) => {
     unsubscribe();
-    const status = live.finish(outcome, recorded, label, edited, loadMs);
+    const status = live.finish(outcome, recorded, label, edited, loadMs, compare);
     onStatus(status);
     const text = (stream: string) =>
       live.chunks

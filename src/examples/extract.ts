@@ -1,6 +1,7 @@
 /**
- * Extraction: MDX source → example blocks (a `python` fence and the `output` fence after it),
- * with exact positions so that `--update` can rewrite output fences and nothing else.
+ * Extraction: MDX source → example blocks (a `python` fence, or an alias such as `py`, and the
+ * `output` fence after it), with exact positions so that `--update` can rewrite output fences and
+ * nothing else, and an inventory of every fence (see languages.ts for which languages run).
  * Parsing is mdast (remark-parse + remark-mdx + remark-frontmatter), never regular expressions.
  */
 import type { Code, Parent, Root } from 'mdast';
@@ -9,13 +10,11 @@ import remarkMdx from 'remark-mdx';
 import remarkParse from 'remark-parse';
 import { unified } from 'unified';
 import { visit } from 'unist-util-visit';
+import { classifyLang, isPythonLang, OUTPUT_LANG } from './languages.ts';
 import { MetaError, readPythonMeta, type PythonMeta } from './meta.ts';
 import { readOutputFence, type RecordedOutput } from './output.ts';
 
-/** Fence language of runnable examples. */
-export const PYTHON_LANG = 'python';
-/** Fence language of recorded outputs. */
-export const OUTPUT_LANG = 'output';
+export { OUTPUT_LANG, PYTHON_LANG } from './languages.ts';
 
 /** A problem in a content file, located for `file:line:column` reports. */
 export interface ContentProblem {
@@ -56,6 +55,23 @@ export interface ExampleBlock {
   linePrefix: string;
 }
 
+/**
+ * One code fence of a file, of any language, as `--list` shows it. `state` is `run` (a python
+ * fence with its output fence), `run (no output fence yet)`, `not run: <reason>` (norun, or
+ * `not run: the file has errors; fix them first`),
+ * `output of line <n>` (the recorded output of the python fence at line n), `not Python: <lang>`,
+ * or `error: <message>` (every problem reported at the fence's line, joined with `; `).
+ */
+export interface FenceEntry {
+  /** 1-based line of the opening fence. */
+  line: number;
+  /** The fence's language as written, null when it has none (or for indented code). */
+  lang: string | null;
+  state: string;
+  /** The first non-blank line of the fence's text, for a glance at what it holds. */
+  firstLine: string;
+}
+
 /** A python code node paired with the output node right after it, as the renderer and extractor see them. */
 export interface ExamplePair {
   python: Code;
@@ -92,22 +108,22 @@ export function parseMdx(source: string): Root {
 }
 
 /**
- * Pair every `python` fence with an `output` fence that is its next sibling. Works on any mdast
- * tree (the Astro remark pipeline's too). Output fences that follow no python fence are
- * returned in `orphans`.
+ * Pair every `python` fence (or alias: `py`, `python3`) with an `output` fence that is its next
+ * sibling. Works on any mdast tree (the Astro remark pipeline's too). Output fences that follow
+ * no python fence are returned in `orphans`.
  */
 export function pairExamples(tree: Root): { pairs: ExamplePair[]; orphans: Code[] } {
   const pairs: ExamplePair[] = [];
   const orphans: Code[] = [];
   visit(tree, 'code', (node, index, parent) => {
     if (!parent || index === undefined) return;
-    if (node.lang === PYTHON_LANG) {
+    if (isPythonLang(node.lang)) {
       const next = parent.children[index + 1];
       const output = next?.type === 'code' && next.lang === OUTPUT_LANG ? next : null;
       pairs.push({ python: node, output, parent, index });
     } else if (node.lang === OUTPUT_LANG) {
       const previous = parent.children[index - 1];
-      if (!(previous?.type === 'code' && previous.lang === PYTHON_LANG)) orphans.push(node);
+      if (!(previous?.type === 'code' && isPythonLang(previous.lang))) orphans.push(node);
     }
   });
   return { pairs, orphans };
@@ -146,10 +162,15 @@ function isClosed(source: string, node: Code): boolean {
  *
  * @param file the path used in reports (e.g. `content/finally.mdx`).
  * @param source the file's text.
- * @returns blocks in source order, and every problem found (parse errors, unknown meta, orphan
- *   or unclosed fences, output fences on not-run blocks). A file with problems must not be updated.
+ * @returns blocks in source order; every problem found (parse errors, fence languages that name
+ *   Python or `output` but are not run, unknown meta, orphan or unclosed fences, output fences on
+ *   not-run blocks), sorted by line; and every fence of the file with its state, in source order
+ *   (empty after an MDX syntax error). A file with problems must not be updated.
  */
-export function extractExamples(file: string, source: string): { blocks: ExampleBlock[]; problems: ContentProblem[] } {
+export function extractExamples(
+  file: string,
+  source: string,
+): { blocks: ExampleBlock[]; problems: ContentProblem[]; fences: FenceEntry[] } {
   const problems: ContentProblem[] = [];
   let tree: Root;
   try {
@@ -163,7 +184,16 @@ export function extractExamples(file: string, source: string): { blocks: Example
     const line = e.line ?? (inReason ? Number(inReason[1]) : 1);
     const column = e.column ?? (inReason ? Number(inReason[2]) : undefined);
     problems.push({ file, line, column, message: `MDX syntax error: ${reason}` });
-    return { blocks: [], problems };
+    return { blocks: [], problems, fences: [] };
+  }
+  const codes: Code[] = [];
+  visit(tree, 'code', (node) => {
+    codes.push(node);
+  });
+  const updateCommand = `npm run verify -- --update ${file}`;
+  for (const node of codes) {
+    const kind = classifyLang(node.lang, updateCommand);
+    if (kind.kind === 'error') problems.push({ file, line: node.position!.start.line, message: kind.message });
   }
   const { pairs, orphans } = pairExamples(tree);
   for (const node of orphans) {
@@ -221,5 +251,29 @@ export function extractExamples(file: string, source: string): { blocks: Example
       linePrefix: continuationPrefix(source, python.position!.start.offset!),
     });
   }
-  return { blocks, problems };
+  problems.sort((a, b) => a.line - b.line);
+  return { blocks, problems, fences: fenceEntries(codes, blocks, problems) };
+}
+
+/** The `--list` state of every fence (see {@link FenceEntry}), from what extraction found. */
+function fenceEntries(codes: readonly Code[], blocks: readonly ExampleBlock[], problems: readonly ContentProblem[]): FenceEntry[] {
+  const byLine = new Map(blocks.map((b) => [b.line, b]));
+  const outputOf = new Map(blocks.filter((b) => b.output).map((b) => [b.output!.line, b.line]));
+  return codes.map((node) => {
+    const line = node.position!.start.line;
+    const lang = node.lang ?? null;
+    const errors = problems.filter((p) => p.line === line).map((p) => p.message);
+    const block = byLine.get(line);
+    let state: string;
+    if (errors.length) state = `error: ${errors.join('; ')}`;
+    else if (block && block.meta.norun !== null) state = `not run: ${block.meta.norun}`;
+    // verifyFiles runs no block of a file with problems (and --update does not write it).
+    else if (block && problems.length) state = 'not run: the file has errors; fix them first';
+    else if (block) state = block.output ? 'run' : 'run (no output fence yet)';
+    else if (outputOf.has(line)) state = `output of line ${outputOf.get(line)}`;
+    else if (lang === OUTPUT_LANG) state = 'output, not checked: fix the error of the python fence before it';
+    else state = `not Python: ${lang ?? '(no language)'}`;
+    const firstLine = node.value.split(/\r?\n/).find((l) => l.trim() !== '') ?? '';
+    return { line, lang, state, firstLine };
+  });
 }

@@ -110,13 +110,20 @@ export interface PythonMeta {
   timeoutMs: number | null;
   /** `nondeterministic`: run once, without the run-twice determinism check. */
   nondeterministic: boolean;
+  /**
+   * `[...]` in this block's output fence is a wildcard: true with the `ellipsis` flag or with
+   * `nondeterministic`. When false, `[...]` is compared as the five characters it is, since
+   * Python prints it too (`a = [1]; a.append(a); print(a)` prints `[1, [...]]`).
+   */
+  ellipsis: boolean;
 }
 
 /** Keys of our own on a `python` fence, with what each means (shown in errors and `--list`). */
 export const PYTHON_KEYS: Readonly<Record<string, string>> = {
   norun: 'norun="reason": do not run this block (for what WebAssembly cannot do: threads, subprocesses, signals)',
   timeout: 'timeout=30s (or 500ms): time limit for this block instead of the default',
-  nondeterministic: 'nondeterministic: output may differ between runs; match it with [...] in the output fence',
+  nondeterministic: 'nondeterministic: output may differ between runs; run once, and [...] in the output fence matches any text',
+  ellipsis: 'ellipsis: [...] in the output fence matches any text (the block still runs twice); without it [...] is literal',
 };
 
 /**
@@ -154,8 +161,8 @@ export function readPythonMeta(meta: string | null | undefined): PythonMeta {
       parseDuration(value, key);
       continue;
     }
-    if (key === 'nondeterministic') {
-      if (value !== true) throw new MetaError('nondeterministic is a flag: write it without a value', 1);
+    if (key === 'nondeterministic' || key === 'ellipsis') {
+      if (value !== true) throw new MetaError(`${key} is a flag: write it without a value`, 1);
       continue;
     }
     throw new MetaError(
@@ -170,5 +177,6 @@ export function readPythonMeta(meta: string | null | undefined): PythonMeta {
     norun: typeof norun === 'string' ? norun.trim() : null,
     timeoutMs: typeof timeout === 'string' ? parseDuration(timeout, 'timeout') : null,
     nondeterministic: parsed.has('nondeterministic'),
+    ellipsis: parsed.has('nondeterministic') || parsed.has('ellipsis'),
   };
 }

@@ -2,7 +2,7 @@
  * Reporting: turns verification results into the text the CLI prints. Pure functions of the
  * reports, so tests can pin the exact wording.
  */
-import type { ContentProblem } from './extract.ts';
+import { type ContentProblem, extractExamples } from './extract.ts';
 import type { RecordedOutput } from './output.ts';
 import type { BlockResult, ContentFile, FileReport } from './verify.ts';
 
@@ -74,16 +74,26 @@ export function failureDetails(reports: readonly FileReport[], updateCommand: st
   return out;
 }
 
-/** `--list` inventory: one line per block with its state (`run`, or `not run: reason`). */
-export function inventoryLines(files: readonly ContentFile[]): string[] {
+/**
+ * `--list` inventory: one line per code fence of every language, in source order, as
+ * `file:line  state  │ first line` (states: see `FenceEntry` in extract.ts: `run`, `not run: reason`,
+ * `output of line N`, `not Python: lang`, `error: message`), then a file's problems that belong to
+ * no fence (an MDX syntax error, an unclosed fence) as `file:line  error: message`.
+ * @param files read content files; each is re-extracted from its `source` for the fence list.
+ */
+export function inventoryLines(files: readonly Pick<ContentFile, 'file' | 'source'>[]): string[] {
   const out: string[] = [];
   for (const content of files) {
-    for (const p of content.problems) out.push(`${p.file}:${p.line}  error: ${p.message}`);
-    for (const block of content.blocks) {
-      const state = block.meta.norun !== null ? `not run: ${block.meta.norun}` : block.output ? 'run' : 'run (no output fence yet)';
-      const firstLine = block.code.split('\n').find((l) => l.trim() !== '') ?? '';
-      out.push(`${block.file}:${block.line}  ${state}  │ ${firstLine.slice(0, 60)}`);
-    }
+    const { problems, fences } = extractExamples(content.file, content.source);
+    const fenceLines = new Set(fences.map((f) => f.line));
+    const entries = [
+      ...problems.filter((p) => !fenceLines.has(p.line)).map((p) => ({ line: p.line, text: `${p.file}:${p.line}  error: ${p.message}` })),
+      ...fences.map((f) => ({
+        line: f.line,
+        text: `${content.file}:${f.line}  ${f.state}${f.firstLine ? `  │ ${f.firstLine.slice(0, 60).trimEnd()}` : ''}`,
+      })),
+    ];
+    for (const entry of entries.sort((a, b) => a.line - b.line)) out.push(entry.text);
   }
   return out;
 }

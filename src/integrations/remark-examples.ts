@@ -1,5 +1,6 @@
 /**
- * Renders the runnable examples of a page: a `python` fence and the `output` fence after it
+ * Renders the runnable examples of a page: a `python` fence (or `py`, `python3`: aliases, handed
+ * to the highlighter as `python`) and the `output` fence after it
  * (its recorded terminal transcript, see `src/examples/output.ts`) become one container holding
  * the highlighted code and a terminal-like figure of the output.
  *
@@ -8,7 +9,8 @@
  * ```html
  * <div class="example" data-example-line="12"          <!-- line of the python fence: the verifier's id is file:line -->
  *      data-example-file="content/finally.mdx"           <!-- that file, relative to the project root (when known) -->
- *      data-code="print(&quot;hi&quot;)">                  <!-- the block's source as the verifier runs it (runnable examples only) -->
+ *      data-code="print(&quot;hi&quot;)"                   <!-- the block's source as the verifier runs it (runnable examples only) -->
+ *      data-ellipsis="">                                  <!-- only when [...] in its output is a wildcard (ellipsis or nondeterministic meta) -->
  *   <div class="expressive-code">…</div>                 <!-- the python fence, untouched, highlighted by Expressive Code -->
  *   <div class="example-controls"></div>                 <!-- empty: the Run button goes here (runnable examples only) -->
  *   <figure class="example-output not-content" data-exit-status="1" data-stderr-lines="2-3">
@@ -27,7 +29,8 @@
  * ```
  *
  * `data-code` and `data-example-file` were added for the Run button (src/client/): the client reads
- * the source from there rather than from the highlighted HTML. Everything else is as it was.
+ * the source from there rather than from the highlighted HTML; `data-ellipsis` tells it to compare
+ * as the verifier does (src/examples/compare.ts). Everything else is as it was.
  *
  * Transcript lines are `span.line`, separated by `"\n"` text nodes; a line's text is its text
  * minus any `.example-stream-label` (a visually hidden label telling screen readers the line came
@@ -46,7 +49,8 @@ import { isAbsolute, relative, sep } from 'node:path';
 import type { AstroIntegration } from 'astro';
 import type { Code, Root, RootContent, Text } from 'mdast';
 import { pairExamples, type ExamplePair } from '../examples/extract.ts';
-import { MetaError, readPythonMeta } from '../examples/meta.ts';
+import { PYTHON_LANG } from '../examples/languages.ts';
+import { MetaError, readPythonMeta, type PythonMeta } from '../examples/meta.ts';
 import { formatLineRanges, readOutputFence, type RecordedOutput } from '../examples/output.ts';
 
 /** An mdast node that renders to one HTML element: mdast-util-to-hast and Sätteri both read `data.hName`. */
@@ -125,12 +129,13 @@ export function renderExample(pair: ExamplePair, where: string, file?: string): 
     if (error instanceof MetaError) throw new Error(`${where}: ${error.message}`);
     throw error;
   };
-  let norun: string | null = null;
+  let meta: PythonMeta = { norun: null, timeoutMs: null, nondeterministic: false, ellipsis: false };
   try {
-    norun = readPythonMeta(pair.python.meta).norun;
+    meta = readPythonMeta(pair.python.meta);
   } catch (error) {
     located(error);
   }
+  const { norun } = meta;
   const properties: ElementNode['data']['hProperties'] = { className: norun === null ? ['example'] : ['example', 'example-norun'] };
   if (line !== undefined) properties.dataExampleLine = line;
   if (file) properties.dataExampleFile = file;
@@ -140,6 +145,7 @@ export function renderExample(pair: ExamplePair, where: string, file?: string): 
   }
   // The source exactly as the verifier runs it (extract.ts normalizes line endings the same way).
   properties.dataCode = pair.python.value.replace(/\r\n?/g, '\n');
+  if (meta.ellipsis) properties.dataEllipsis = '';
   const after: ElementNode[] = [element('div', { className: ['example-controls'] })];
   if (pair.output) {
     try {
@@ -174,6 +180,8 @@ export function remarkExamples() {
     // Last first, so that splicing a pair does not move the indices of those before it.
     for (const pair of pairExamples(tree).pairs.reverse()) {
       const wrapper = renderExample(pair, locate(file?.path, pair.python), projectPath(file?.path));
+      // `python3` is no Shiki language: every alias is highlighted as what it runs as.
+      pair.python.lang = PYTHON_LANG;
       wrapper.children.unshift(pair.python as unknown as ElementNode);
       pair.parent.children.splice(pair.index, pair.output ? 2 : 1, wrapper as unknown as RootContent);
     }
@@ -185,6 +193,7 @@ interface SatteriContext {
   readonly fileURL: URL | undefined;
   wrapNode(node: object, parent: object): void;
   removeNode(node: object): void;
+  setProperty(node: object, key: 'lang', value: string): void;
 }
 
 /**
@@ -199,6 +208,7 @@ export const satteriExamples = {
   before(root: Readonly<Root>, ctx: SatteriContext): void {
     const file = ctx.fileURL ? decodeURIComponent(ctx.fileURL.pathname) : undefined;
     for (const pair of pairExamples(root as Root).pairs) {
+      if (pair.python.lang !== PYTHON_LANG) ctx.setProperty(pair.python, 'lang', PYTHON_LANG);
       ctx.wrapNode(pair.python, renderExample(pair, locate(file, pair.python), projectPath(file)));
       if (pair.output) ctx.removeNode(pair.output);
     }

@@ -50,7 +50,8 @@ describe.each(pages.filter((p) => p.blocks.length > 0))('$file', ({ file, path, 
         continue;
       }
       const actual = transcriptFromChunks(live.chunks, live.exitStatus);
-      if (!outputsMatch(block.output.recorded, actual)) drifts.push(diffOutputs(label, block.output.recorded, actual));
+      if (!outputsMatch(block.output.recorded, actual, block.meta))
+        drifts.push(diffOutputs(label, block.output.recorded, actual, block.meta));
       else if (live.verdict !== 'match') drifts.push(`${label}: output matches, but the page's verdict is "${live.verdict}"`);
     }
     expect(drifts.join('\n\n')).toBe('');

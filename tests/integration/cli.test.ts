@@ -168,7 +168,7 @@ describe('recording and verifying', () => {
 });
 
 describe('--list', () => {
-  test('prints every block with run or not run: reason, without loading Pyodide', async () => {
+  test('prints every fence with run, not run: reason, or the block it records, without loading Pyodide', async () => {
     const file = await copyOf('examples.recorded.mdx');
     const started = performance.now();
     const r = await verify('--list', file);
@@ -176,9 +176,13 @@ describe('--list', () => {
     expect(r.stderr).not.toContain('Pyodide');
     expect(r.stdout.trimEnd().split('\n')).toEqual([
       `${file}:${RECORDED.greet}  run  │ def greet(name):`,
+      `${file}:${RECORDED.greetOutputFence}  output of line ${RECORDED.greet}  │ Hello, world!`,
       `${file}:${RECORDED.divide}  run  │ def divide(a, b):`,
+      `${file}:33  output of line ${RECORDED.divide}  │ before`,
       `${file}:${RECORDED.exit}  run  │ import sys`,
+      `${file}:58  output of line ${RECORDED.exit}  │ finally runs first`,
       `${file}:${RECORDED.osExit}  run  │ import os`,
+      `${file}:75  output of line ${RECORDED.osExit}  │ kept`,
       `${file}:${RECORDED.norun}  not run: threads cannot start in WebAssembly  │ import threading`,
     ]);
     // Listing parses only; a Pyodide load alone takes seconds.
@@ -197,6 +201,7 @@ describe('--list', () => {
     const r = await verify('--list', file);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain(`${file}:7  error: unknown python fence meta "colour"`);
+    expect(r.stdout).toContain(`${file}:13  not run: the file has errors; fix them first  │ print("not run either")`);
   });
 });
 

@@ -68,7 +68,7 @@ describe('extractExamples: pairing', () => {
     expect(source.slice(0, blocks[0]!.codeEnd)).toBe('```python\nprint(1)\n```');
   });
 
-  test('extracts every block in source order and ignores other languages', () => {
+  test('extracts every block in source order, py and python3 as aliases of python, and ignores other languages', () => {
     const source = mdx(
       FENCE + 'js', // 1
       'console.log(1)', // 2
@@ -79,7 +79,7 @@ describe('extractExamples: pairing', () => {
       FENCE, // 7
       '', // 8
       FENCE + 'py', // 9
-      'print("not a runnable example: py is not python")', // 10
+      'print("py runs")', // 10
       FENCE, // 11
       '', // 12
       FENCE + 'python title="two.py"', // 13
@@ -88,13 +88,24 @@ describe('extractExamples: pairing', () => {
       FENCE + 'output', // 16
       '2', // 17
       FENCE, // 18
+      '', // 19
+      FENCE + 'python3 nondeterministic', // 20
+      'print(3)', // 21
+      FENCE, // 22
+      '', // 23
+      FENCE + 'output', // 24
+      '3', // 25
+      FENCE, // 26
     );
     const { blocks, problems } = extractExamples('doc.mdx', source);
     expect(problems).toEqual([]);
     expect(blocks.map((b) => [b.line, b.code, b.rawMeta, b.output?.line ?? null])).toEqual([
       [5, 'print(1)', '', null],
+      [9, 'print("py runs")', '', null],
       [13, 'print(2)', 'title="two.py"', 16],
+      [20, 'print(3)', 'nondeterministic', 24],
     ]);
+    expect(blocks[3]!.meta).toMatchObject({ nondeterministic: true, ellipsis: true });
   });
 
   test('reads tilde fences and longer backtick fences holding ``` lines', () => {
@@ -356,5 +367,118 @@ describe('extractExamples: problems', () => {
     const { blocks, problems } = extractExamples('doc.mdx', source);
     expect(problems.map((p) => p.line)).toEqual([1]);
     expect(blocks.map((b) => b.line)).toEqual([5]);
+  });
+});
+
+describe('extractExamples: fence languages', () => {
+  test.each([
+    ['Python', 'fence language "Python" is not run: fence languages are case-sensitive; write ```python'],
+    ['PY', 'fence language "PY" is not run: fence languages are case-sensitive; write ```py'],
+    ['python{1}', 'fence language "python{1}" is not run: put a space between the language and the meta, e.g. ```python {1}'],
+    ['pycon', 'fence language "pycon" (an interactive session with >>> prompts) is not verified: write the code without prompts'],
+    ['ipython', 'fence language "ipython" (an interactive session with >>> prompts) is not verified'],
+    ['python-repl', 'fence language "python-repl" (an interactive session with >>> prompts) is not verified'],
+    ['python2', 'fence language "python2" names Python but is not run: write ```python (or py, python3) to run it'],
+    ['pytb', 'fence language "pytb" names Python but is not run'],
+    ['Output', 'fence language "Output" is not an output fence: write ```output'],
+    ['output{1}', 'fence language "output{1}" is not an output fence: write ```output'],
+  ])('a %s fence is an error at its line that says what to write', (lang, message) => {
+    const source = mdx('# T', '', FENCE + lang, '>>> print(1)', '1', FENCE, '', 'Prose.');
+    const { blocks, problems } = extractExamples('doc.mdx', source);
+    expect(blocks).toEqual([]);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatchObject({ file: 'doc.mdx', line: 3 });
+    expect(problems[0]!.message.startsWith(message)).toBe(true);
+    expect(problems[0]!.message).not.toContain('\n');
+  });
+
+  test('the session advice names the command that records the output of this file', () => {
+    const [problem] = extractExamples('content/a.mdx', mdx(FENCE + 'pycon', '>>> 1', '1', FENCE)).problems;
+    expect(problem!.message).toMatch(
+      /print\(\) each value the session would echo, and record the output fence under it with npm run verify -- --update content\/a\.mdx$/,
+    );
+  });
+
+  test('an output fence after a wrongly named python fence is an orphan, reported too', () => {
+    const source = mdx(FENCE + 'Python', 'print(1)', FENCE, '', FENCE + 'output', '1', FENCE);
+    expect(extractExamples('doc.mdx', source).problems.map((p) => [p.line, p.message.split(':')[0]])).toEqual([
+      [1, 'fence language "Python" is not run'],
+      [5, 'an output fence must come right after a python fence; move it under its example or delete it'],
+    ]);
+  });
+
+  test.each(['sh', 'console', 'text', 'toml', 'js', 'pseudo', 'cython'])('%s is not Python and not an error', (lang) => {
+    const source = mdx(FENCE + lang, '$ python3 example.py', FENCE);
+    expect(extractExamples('doc.mdx', source)).toMatchObject({ blocks: [], problems: [] });
+  });
+
+  test('every fence of every language is listed with its state, in source order', () => {
+    const source = mdx(
+      '# T', // 1
+      '', // 2
+      FENCE + 'python', // 3
+      'print(1)', // 4
+      FENCE, // 5
+      '', // 6
+      FENCE + 'output', // 7
+      '1', // 8
+      FENCE, // 9
+      '', // 10
+      FENCE + 'py norun="threads"', // 11
+      'import threading', // 12
+      FENCE, // 13
+      '', // 14
+      FENCE + 'sh', // 15
+      'python3 x.py', // 16
+      FENCE, // 17
+      '', // 18
+      FENCE, // 19
+      'plain', // 20
+      FENCE, // 21
+      '', // 22
+      FENCE + 'pycon', // 23
+      '>>> 1', // 24
+      FENCE, // 25
+      '', // 26
+      FENCE + 'python3 colour=red', // 27
+      'print(2)', // 28
+      FENCE, // 29
+      '', // 30
+      FENCE + 'output', // 31
+      '2', // 32
+      FENCE, // 33
+      '', // 34
+      '<Aside>', // 35
+      '', // 36
+      FENCE + 'python', // 37
+      '', // 38
+      'print(3)', // 39
+      FENCE, // 40
+      '', // 41
+      '</Aside>', // 42
+    );
+    const { fences } = extractExamples('doc.mdx', source);
+    expect(fences.map((f) => [f.line, f.lang, f.state.replace(/(error: [^:]*):.*/, '$1'), f.firstLine])).toEqual([
+      [3, 'python', 'not run: the file has errors; fix them first', 'print(1)'],
+      [7, 'output', 'output of line 3', '1'],
+      [11, 'py', 'not run: threads', 'import threading'],
+      [15, 'sh', 'not Python: sh', 'python3 x.py'],
+      [19, null, 'not Python: (no language)', 'plain'],
+      [23, 'pycon', 'error: fence language "pycon" (an interactive session with >>> prompts) is not verified', '>>> 1'],
+      [27, 'python3', 'error: unknown python fence meta "colour"; known keys', 'print(2)'],
+      [31, 'output', 'output, not checked: fix the error of the python fence before it', '2'],
+      [37, 'python', 'not run: the file has errors; fix them first', 'print(3)'],
+    ]);
+  });
+
+  test('in a file without errors, python fences are listed as run, with or without their output fence yet', () => {
+    const source = mdx(FENCE + 'py', 'print(1)', FENCE, '', FENCE + 'output', '1', FENCE, '', FENCE + 'python3', '', 'print(2)', FENCE);
+    const { problems, fences } = extractExamples('doc.mdx', source);
+    expect(problems).toEqual([]);
+    expect(fences).toEqual([
+      { line: 1, lang: 'py', state: 'run', firstLine: 'print(1)' },
+      { line: 5, lang: 'output', state: 'output of line 1', firstLine: '1' },
+      { line: 9, lang: 'python3', state: 'run (no output fence yet)', firstLine: 'print(2)' },
+    ]);
   });
 });

@@ -123,6 +123,22 @@ describe('readPythonMeta', () => {
     expect(() => readPythonMeta('no-run="threads"')).toThrow(/unknown python fence meta "no-run"/);
   });
 
+  test('[...] is a wildcard only with the ellipsis or the nondeterministic flag', () => {
+    expect(readPythonMeta('')).toMatchObject({ nondeterministic: false, ellipsis: false });
+    expect(readPythonMeta('title="a.py" {1}')).toMatchObject({ ellipsis: false });
+    expect(readPythonMeta('ellipsis')).toMatchObject({ nondeterministic: false, ellipsis: true });
+    expect(readPythonMeta('nondeterministic')).toMatchObject({ nondeterministic: true, ellipsis: true });
+    expect(readPythonMeta('nondeterministic ellipsis')).toMatchObject({ nondeterministic: true, ellipsis: true });
+  });
+
+  test.each(['ellipsis', 'nondeterministic'])('%s is a flag: a value is an error', (key) => {
+    expect(() => readPythonMeta(`${key}=yes`)).toThrow(`${key} is a flag: write it without a value`);
+  });
+
+  test('lists ellipsis among the known keys', () => {
+    expect(metaError(() => readPythonMeta('elipsis')).message).toMatch(/known keys: norun, timeout, nondeterministic, ellipsis\b/);
+  });
+
   test('reports parse errors of the meta itself', () => {
     expect(() => readPythonMeta('norun="threads')).toThrow(MetaError);
     expect(() => readPythonMeta('norun="a" norun="b"')).toThrow('duplicate meta key "norun"');
