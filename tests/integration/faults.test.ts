@@ -505,10 +505,10 @@ describe('verifyFiles: faults are reported at file:line and the other blocks pas
     expect(header).not.toMatch(/\\\d{3}/);
   });
 
-  test('[...] in a recorded output also covers varying output without the nondeterministic flag', async () => {
+  test('[...] in a recorded output also covers varying output with the ellipsis flag (no nondeterministic)', async () => {
     const dir = await mkdtemp(join(work, 'ellipsis-'));
     const file = join(dir, 'ellipsis.mdx');
-    await writeFile(file, '```python\nimport time\nprint("now:", time.time())\n```\n\n```output\nnow: [...]\n```\n');
+    await writeFile(file, '```python ellipsis\nimport time\nprint("now:", time.time())\n```\n\n```output\nnow: [...]\n```\n');
     const [report] = await verifyFiles([file], { runner: poolRunner() });
     expect(report!.results.map((r) => r.status)).toEqual(['passed']);
   });
