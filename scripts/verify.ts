@@ -110,14 +110,21 @@ async function main(): Promise<number> {
   const tty = process.stderr.isTTY;
   const useCache = !values['no-cache'];
   const fingerprint = await runtimeFingerprint(PYODIDE_VERSION);
-  const cache = await ResultCache.open(DEFAULT_CACHE_DIR);
+  // A cache file or folder that cannot be used costs a warning (once per distinct line), never the run.
+  const warned = new Set<string>();
+  const warn = (message: string) => {
+    if (warned.has(message)) return;
+    warned.add(message);
+    process.stderr.write(`${tty ? '\r\x1b[K' : ''}warning: ${message}\n`);
+  };
+  const cache = useCache ? await ResultCache.open(DEFAULT_CACHE_DIR, warn) : null;
   // Workers start only when a block has to run: a fully cached run never loads Pyodide.
   const lazy: { pool?: Promise<RunnerPool> } = {};
   const runner: BlockRunner = {
     run(code, options) {
       lazy.pool ??= (() => {
         process.stderr.write(`Loading Pyodide ${PYODIDE_VERSION} in ${jobs} worker(s)…\n`);
-        return startCachedPool(DEFAULT_CACHE_DIR, fingerprint, jobs).then((pool) => {
+        return startCachedPool(DEFAULT_CACHE_DIR, fingerprint, jobs, warn).then((pool) => {
           process.stderr.write(`Pyodide ready in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
           return pool;
         });
@@ -133,11 +140,11 @@ async function main(): Promise<number> {
       update: values.update,
       reverse: values.reverse,
       timeoutMs,
-      cache: useCache
+      cache: cache
         ? {
             store: cache,
             key: (block) => {
-              const key = cacheKey(block, fingerprint);
+              const key = cacheKey(block, fingerprint, { timeoutMs });
               keys.add(key);
               return key;
             },
@@ -154,7 +161,7 @@ async function main(): Promise<number> {
   }
   if (tty) process.stderr.write('\r\x1b[K');
   // Prune entries of blocks that no longer exist only when every file was looked at.
-  if (useCache) await cache.save(args.positionals.length === 0 && values.shard === undefined ? keys : undefined);
+  await cache?.save(args.positionals.length === 0 && values.shard === undefined ? keys : undefined);
 
   const t = totals(reports);
   if (values.reporter === 'json') {

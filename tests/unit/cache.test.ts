@@ -11,10 +11,11 @@ import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { cacheKey, DEFAULT_CACHE_DIR, ResultCache, runtimeFingerprint } from '../../src/examples/cache.ts';
+import { cacheKey, DEFAULT_CACHE_DIR, KEY_INDEPENDENT_SOURCES, ResultCache, runtimeFingerprint } from '../../src/examples/cache.ts';
 import { extractExamples, type ExampleBlock } from '../../src/examples/extract.ts';
 import type { RecordedOutput } from '../../src/examples/output.ts';
-import { ALTERNATE_HASH_SEED } from '../../src/examples/runner.ts';
+import { DEFAULT_TIMEOUT_MS } from '../../src/examples/pool.ts';
+import { ALTERNATE_HASH_SEED, DEFAULT_MAX_OUTPUT_BYTES } from '../../src/examples/runner.ts';
 import { PYODIDE_VERSION } from '../../src/examples/runner-node.ts';
 import { verifyFiles, type BlockRun, type BlockRunner } from '../../src/examples/verify.ts';
 import { lastLine, ROOT, runVerify } from '../support/verify-cli.ts';
@@ -37,7 +38,7 @@ const out = (text: string, exitStatus = 0): RecordedOutput => ({ text, stderrLin
 describe('cacheKey and runtimeFingerprint', () => {
   const base = blockOf('```python title="a.py"\nprint(1)\n```\n');
 
-  test('a key depends on the code, the fence meta and the runtime, and on nothing else', () => {
+  test('a key depends on the code, the fence meta and the runtime, not on where the block is', () => {
     const key = cacheKey(base, 'f1');
     expect(key).toMatch(/^[0-9a-f]{64}$/);
     // Same code and meta elsewhere in another file, with a recorded output: same key.
@@ -47,76 +48,176 @@ describe('cacheKey and runtimeFingerprint', () => {
     expect(cacheKey(blockOf('```python title="a.py"\nprint(2)\n```\n'), 'f1')).not.toBe(key);
     expect(cacheKey(blockOf('```python title="b.py"\nprint(1)\n```\n'), 'f1')).not.toBe(key);
     expect(cacheKey(blockOf('```python title="a.py" timeout=2s\nprint(1)\n```\n'), 'f1')).not.toBe(key);
+    expect(cacheKey(blockOf('```python title="a.py" nondeterministic\nprint(1)\n```\n'), 'f1')).not.toBe(key);
     expect(cacheKey(base, 'f2')).not.toBe(key);
     // CRLF and LF files hold the same code.
     expect(cacheKey(blockOf('```python title="a.py"\r\nprint(1)\r\n```\r\n'), 'f1')).toBe(key);
   });
 
-  test('the runtime fingerprint changes with the Pyodide version', async () => {
+  test('the effective time limit is in the key: the default applies only to a block without timeout=', () => {
+    const key = cacheKey(base, 'f1');
+    // The default default is DEFAULT_TIMEOUT_MS.
+    expect(cacheKey(base, 'f1', { timeoutMs: DEFAULT_TIMEOUT_MS })).toBe(key);
+    expect(cacheKey(base, 'f1', { timeoutMs: 1000 })).not.toBe(key);
+    expect(cacheKey(base, 'f1', { timeoutMs: 5000 })).not.toBe(cacheKey(base, 'f1', { timeoutMs: 1000 }));
+    // A block's own limit wins over the default, so the default does not change its key.
+    const own = blockOf('```python timeout=2s\nprint(1)\n```\n');
+    expect(cacheKey(own, 'f1', { timeoutMs: 1000 })).toBe(cacheKey(own, 'f1', { timeoutMs: 5000 }));
+    // The output limit too.
+    expect(cacheKey(base, 'f1', { maxOutputBytes: DEFAULT_MAX_OUTPUT_BYTES })).toBe(key);
+    expect(cacheKey(base, 'f1', { maxOutputBytes: 1024 })).not.toBe(key);
+  });
+
+  test('a recorded output is in the key only when it holds the [...] marker', () => {
+    const page = (recorded: string) => `\`\`\`python\nprint(id(1))\n\`\`\`\n\n\`\`\`output\n${recorded}\n\`\`\`\n`;
+    // Without [...] it is compared with the cached output on every run: editing it keeps the key.
+    expect(cacheKey(blockOf(page('1')), 'f1')).toBe(cacheKey(blockOf(page('2')), 'f1'));
+    // With [...], it decides whether two differing runs are accepted (and cached).
+    expect(cacheKey(blockOf(page('1[...]')), 'f1')).not.toBe(cacheKey(blockOf(page('2[...]')), 'f1'));
+    expect(cacheKey(blockOf(page('1[...]')), 'f1')).not.toBe(cacheKey(blockOf(page('1')), 'f1'));
+  });
+
+  test('the runtime fingerprint changes with the Pyodide version and covers every source that can change a result', async () => {
     const a = await runtimeFingerprint('314.0.7');
     expect(a).toMatch(/^[0-9a-f]{64}$/);
     expect(await runtimeFingerprint('314.0.7')).toBe(a);
     expect(await runtimeFingerprint('314.0.8')).not.toBe(a);
+    // Only sources that cannot change a result are left out, and they all exist (a renamed file
+    // would otherwise drop out of this list silently and into the fingerprint).
+    const sources = await readdir(join(ROOT, 'src/examples'));
+    for (const name of KEY_INDEPENDENT_SOURCES) expect(sources).toContain(name);
+    for (const name of ['runner.py', 'runner.ts', 'pool.ts', 'verify.ts', 'compare.ts', 'output.ts', 'meta.ts', 'worker-node.ts'])
+      expect(KEY_INDEPENDENT_SOURCES).not.toContain(name);
   });
 });
+
+/** Warnings a cache call gave, collected. */
+function warnings(): { lines: string[]; warn: (line: string) => void } {
+  const lines: string[] = [];
+  return { lines, warn: (line) => lines.push(line) };
+}
+
+const KEY = 'a'.repeat(64);
+const KEY2 = 'b'.repeat(64);
 
 describe('ResultCache', () => {
   test('a missing folder gives an empty cache, and save creates it', async () => {
     const dir = join(work, 'fresh', 'nested');
-    const cache = await ResultCache.open(dir);
-    expect(cache.get('k')).toBeUndefined();
-    cache.set('k', out('hello'));
-    await cache.save();
-    expect(JSON.parse(await readFile(join(dir, 'results.json'), 'utf8'))).toEqual({ version: 1, entries: { k: out('hello') } });
-    expect((await ResultCache.open(dir)).get('k')).toEqual(out('hello'));
+    const { lines, warn } = warnings();
+    const cache = await ResultCache.open(dir, warn);
+    expect(cache.get(KEY)).toBeUndefined();
+    cache.set(KEY, out('hello'));
+    expect(await cache.save()).toBe(true);
+    expect(JSON.parse(await readFile(join(dir, 'results.json'), 'utf8'))).toEqual({ version: 1, entries: { [KEY]: out('hello') } });
+    expect((await ResultCache.open(dir, warn)).get(KEY)).toEqual(out('hello'));
     expect(await readdir(dir)).toEqual(['results.json']);
+    expect(lines).toEqual([]);
   });
 
-  test('a corrupt, truncated or other-version file is treated as an empty cache', async () => {
-    for (const content of [
-      '{"version":1,"entries":{"k":',
-      'not json',
-      '{"version":2,"entries":{"k":{"text":"x","stderrLines":[],"exitStatus":0}}}',
-      '',
-    ]) {
+  const valid = JSON.stringify({ version: 1, entries: { [KEY]: out('x'), [KEY2]: { text: 'e', stderrLines: [1, 2], exitStatus: 1 } } });
+  const garbage: [string, string][] = [
+    ['truncated', valid.slice(0, valid.length - 20)],
+    ['invalid JSON', 'not json'],
+    ['zero bytes', ''],
+    ['random bytes', '\u0000\u00ff\u0013garbage\u0007'],
+    ['JSON of the wrong shape: an array', '[]'],
+    ['JSON of the wrong shape: null', 'null'],
+    ['JSON of the wrong shape: no entries', '{"version":1}'],
+    ['JSON of the wrong shape: entries as an array', '{"version":1,"entries":[]}'],
+    ['an entry that is not an output', `{"version":1,"entries":{"${KEY}":1}}`],
+    ['an entry whose text is not a string', `{"version":1,"entries":{"${KEY}":{"text":5,"stderrLines":[],"exitStatus":0}}}`],
+    ['an entry with a bad exit status', `{"version":1,"entries":{"${KEY}":{"text":"x","stderrLines":[],"exitStatus":300}}}`],
+    ['an entry with bad stderr lines', `{"version":1,"entries":{"${KEY}":{"text":"x","stderrLines":[0,"1"],"exitStatus":0}}}`],
+    ['an entry under a key that is not a key', '{"version":1,"entries":{"k":{"text":"x","stderrLines":[],"exitStatus":0}}}'],
+  ];
+  test.each(garbage)(
+    'a results file holding %s is ignored with one warning naming it, and rewritten by the next save',
+    async (_, content) => {
       const dir = await mkdtemp(join(work, 'corrupt-'));
-      await writeFile(join(dir, 'results.json'), content);
-      const cache = await ResultCache.open(dir);
-      expect(cache.get('k')).toBeUndefined();
-      cache.set('k', out('y'));
-      await cache.save();
-      expect((await ResultCache.open(dir)).get('k')).toEqual(out('y'));
-    }
+      const file = join(dir, 'results.json');
+      await writeFile(file, content);
+      const { lines, warn } = warnings();
+      const cache = await ResultCache.open(dir, warn);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(
+        new RegExp(`^ignoring corrupt cache file ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(.+\\); it will be rebuilt$`),
+      );
+      expect(cache.get(KEY)).toBeUndefined();
+      // Rewritten even when no block ran, so that the warning is not repeated forever.
+      expect(await cache.save()).toBe(true);
+      const reopened = warnings();
+      expect((await ResultCache.open(dir, reopened.warn)).get(KEY)).toBeUndefined();
+      expect(reopened.lines).toEqual([]);
+      expect(JSON.parse(await readFile(file, 'utf8'))).toEqual({ version: 1, entries: {} });
+    },
+  );
+
+  test('a well-formed file is read whole, and a file of another format version is read as empty without a warning', async () => {
+    const dir = await mkdtemp(join(work, 'versions-'));
+    await writeFile(join(dir, 'results.json'), valid);
+    const { lines, warn } = warnings();
+    const cache = await ResultCache.open(dir, warn);
+    expect(cache.get(KEY)).toEqual(out('x'));
+    expect(cache.get(KEY2)).toEqual({ text: 'e', stderrLines: [1, 2], exitStatus: 1 });
+    await writeFile(join(dir, 'results.json'), `{"version":2,"entries":{"${KEY}":{"text":"x","stderrLines":[],"exitStatus":0}}}`);
+    expect((await ResultCache.open(dir, warn)).get(KEY)).toBeUndefined();
+    expect(lines).toEqual([]);
+  });
+
+  test('a folder that cannot be written: save warns, returns false, never throws, and leaves no temporary file', async () => {
+    // ENOTDIR: a regular file where the cache folder should be (root cannot bypass it).
+    const parent = await mkdtemp(join(work, 'notdir-'));
+    await writeFile(join(parent, 'cache'), 'a file, not a folder');
+    const { lines, warn } = warnings();
+    const cache = await ResultCache.open(join(parent, 'cache'), warn);
+    expect(lines).toEqual([]);
+    cache.set(KEY, out('v'));
+    expect(await cache.save()).toBe(false);
+    expect(lines).toEqual([`cannot write to the cache folder ${join(parent, 'cache')} (EEXIST); continuing without saving the cache`]);
+    expect(await readFile(join(parent, 'cache'), 'utf8')).toBe('a file, not a folder');
+
+    // The rename fails (a non-empty folder named results.json): the temporary file is removed.
+    const dir = await mkdtemp(join(work, 'isdir-'));
+    await mkdir(join(dir, 'results.json', 'inside'), { recursive: true });
+    const second = warnings();
+    const blocked = await ResultCache.open(dir, second.warn);
+    expect(second.lines).toEqual([`ignoring corrupt cache file ${join(dir, 'results.json')} (cannot be read: EISDIR); it will be rebuilt`]);
+    blocked.set(KEY, out('v'));
+    expect(await blocked.save()).toBe(false);
+    expect(second.lines[1]).toMatch(
+      /^cannot write to the cache folder .* \((EISDIR|ENOTEMPTY|EEXIST)\); continuing without saving the cache$/,
+    );
+    expect(await readdir(dir)).toEqual(['results.json']);
   });
 
   test('save prunes keys not in the given set, and does not write when nothing changed', async () => {
     const dir = await mkdtemp(join(work, 'prune-'));
     const cache = await ResultCache.open(dir);
-    cache.set('a', out('A'));
-    cache.set('b', out('B'));
+    cache.set(KEY, out('A'));
+    cache.set(KEY2, out('B'));
     await cache.save();
     const file = join(dir, 'results.json');
     const written = (await stat(file)).mtimeMs;
     await new Promise((r) => setTimeout(r, 20));
-    await cache.save(new Set(['a', 'b']));
+    await cache.save(new Set([KEY, KEY2]));
     expect((await stat(file)).mtimeMs).toBe(written);
-    await cache.save(new Set(['a']));
+    await cache.save(new Set([KEY]));
     const reopened = await ResultCache.open(dir);
-    expect(reopened.get('a')).toEqual(out('A'));
-    expect(reopened.get('b')).toBeUndefined();
+    expect(reopened.get(KEY)).toEqual(out('A'));
+    expect(reopened.get(KEY2)).toBeUndefined();
   });
 
   test('deleting the folder between runs is safe: the next open is empty and save recreates it', async () => {
     const dir = join(work, 'deleted');
     const cache = await ResultCache.open(dir);
-    cache.set('k', out('v'));
+    cache.set(KEY, out('v'));
     await cache.save();
     await rm(dir, { recursive: true, force: true });
-    expect((await ResultCache.open(dir)).get('k')).toBeUndefined();
+    expect((await ResultCache.open(dir)).get(KEY)).toBeUndefined();
     // A cache opened before the deletion still saves.
-    cache.set('k2', out('v2'));
+    cache.set(KEY2, out('v2'));
     await cache.save();
-    expect((await ResultCache.open(dir)).get('k2')).toEqual(out('v2'));
+    expect((await ResultCache.open(dir)).get(KEY2)).toEqual(out('v2'));
   });
 });
 
@@ -270,10 +371,14 @@ describe('the CLI cache', () => {
     const again = await verifyIn(cwd, '--jobs', '1', file);
     expect(finished(again.stdout)).toContain('(2 of 2 answered from the cache');
 
-    // A corrupt cache file is ignored, not an error.
+    // A corrupt cache file is ignored with a warning naming it, not an error (more cases:
+    // tests/integration/cache-faults.test.ts).
     await writeFile(join(cacheDir, 'results.json'), '{"version":1,"entr');
     const corrupt = await verifyIn(cwd, '--jobs', '1', file);
     expect(corrupt.code).toBe(0);
+    expect(corrupt.stderr).toContain(
+      `warning: ignoring corrupt cache file ${DEFAULT_CACHE_DIR}/results.json (not JSON); it will be rebuilt\n`,
+    );
     expect(lastLine(corrupt.stdout)).toBe('2 passed, 0 failed, 0 skipped');
     expect(JSON.parse(await readFile(join(cacheDir, 'results.json'), 'utf8')).version).toBe(1);
   });
