@@ -11,7 +11,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { OutputChunk } from './output.ts';
+import type { OutputChunk, Stream } from './output.ts';
 import type { RunResult } from './runner.ts';
 import { SIGINT, type HostMessage, type WorkerMessage } from './worker-protocol.ts';
 
@@ -109,6 +109,8 @@ interface Slot {
   job: Job | null;
   chunks: OutputChunk[];
   timedOut: boolean;
+  /** UTF-8 decoders of the running job's streams (U+FFFD for invalid bytes). */
+  decoders: Record<Stream, TextDecoder>;
   /** Pending timers of the running job (time limit, interrupt polling, grace). */
   timers: Timer[];
   started: number;
@@ -118,9 +120,15 @@ interface Slot {
 
 const WORKER_URL = new URL('./worker-node.ts', import.meta.url);
 
+const newDecoders = (): Record<Stream, TextDecoder> => ({ stdout: new TextDecoder(), stderr: new TextDecoder() });
+
 /** Start a worker and wait for its `ready`. */
 function startWorker(init: HostMessage): Promise<{ worker: Worker; snapshot?: Uint8Array; alternateSnapshot?: Uint8Array }> {
-  const worker = new Worker(WORKER_URL);
+  // The worker's own stdout/stderr (an example could write to them through a path to `process`,
+  // and Pyodide prints fatal-error dumps there) are piped here and dropped: never into the report.
+  const worker = new Worker(WORKER_URL, { stdout: true, stderr: true });
+  worker.stdout.resume();
+  worker.stderr.resume();
   return new Promise((resolve, reject) => {
     const onMessage = (message: WorkerMessage) => {
       if (message.type === 'ready') {
@@ -205,6 +213,7 @@ export class RunnerPool {
       interrupt: new SharedArrayBuffer(4),
       job: null,
       chunks: [],
+      decoders: newDecoders(),
       timedOut: false,
       timers: [],
       started: 0,
@@ -244,7 +253,7 @@ export class RunnerPool {
     for (const slot of this.slots) {
       if (slot.job || slot.dead || !this.queue.length) continue;
       const job = this.queue.shift()!;
-      Object.assign(slot, { job, chunks: [], timedOut: false, started: performance.now() });
+      Object.assign(slot, { job, chunks: [], decoders: newDecoders(), timedOut: false, started: performance.now() });
       const message: HostMessage = {
         type: 'run',
         id: ++this.nextId,
@@ -263,6 +272,7 @@ export class RunnerPool {
     if (!slot.job) return;
     if (message.type === 'started') this.startTimers(slot, slot.job);
     else if (message.type === 'chunk') slot.chunks.push(message.chunk);
+    else if (message.type === 'bytes') this.receive(slot, message.stream, message.bytes);
     else if (message.type === 'done') this.finish(slot, message.result);
     else if (message.type === 'error') {
       // A runtime failure, not an example error: report it as the block's fault and replace the
@@ -311,6 +321,19 @@ export class RunnerPool {
     );
   }
 
+  /**
+   * Decode a write of the running block, here in the pool's thread: the worker sends bytes, so an
+   * example that replaces its own thread's TextDecoder cannot change what is recorded.
+   */
+  private receive(slot: Slot, stream: Stream, bytes: Uint8Array): void {
+    if (!(bytes instanceof Uint8Array) || (stream !== 'stdout' && stream !== 'stderr')) return;
+    const text = slot.decoders[stream].decode(bytes, { stream: true });
+    if (!text) return;
+    const last = slot.chunks[slot.chunks.length - 1];
+    if (last?.stream === stream) last.text += text;
+    else slot.chunks.push({ stream, text });
+  }
+
   private release(slot: Slot): void {
     for (const timer of slot.timers) timer.cancel();
     slot.timers = [];
@@ -322,6 +345,10 @@ export class RunnerPool {
     const job = slot.job;
     if (!job) return;
     const elapsed = performance.now() - slot.started;
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const rest = slot.decoders[stream].decode();
+      if (rest) slot.chunks.push({ stream, text: rest });
+    }
     job.resolve({
       exitStatus: 137,
       execMs: elapsed,

@@ -14,9 +14,10 @@ export { version as PYODIDE_VERSION } from 'pyodide';
  * @param snapshot a memory snapshot from another runner of the same Pyodide, runner.py and hash
  *   seed, to skip the ≈2–3 s cold load (restoring takes ≈0.2 s).
  * @param hashSeed `PYTHONHASHSEED` (default 0; see `RunnerOptions.hashSeed`).
+ * @param jsglobals what the interpreter's `js` module is (`RunnerOptions.jsglobals`; default the global scope).
  * @throws if runner.py cannot be read or Pyodide fails to load.
  */
-export async function createNodeRunner(snapshot?: Uint8Array, hashSeed?: number): Promise<ExampleRunner> {
+export async function createNodeRunner(snapshot?: Uint8Array, hashSeed?: number, jsglobals?: object): Promise<ExampleRunner> {
   const runnerSource = await readFile(new URL('./runner.py', import.meta.url), 'utf8');
-  return ExampleRunner.create({ loadPyodide, runnerSource, snapshot, hashSeed });
+  return ExampleRunner.create({ loadPyodide, runnerSource, snapshot, hashSeed, jsglobals });
 }

@@ -9,7 +9,17 @@
  * warnings registry entry or atexit handler leaks from one block to the next.
  */
 import type { loadPyodide as LoadPyodideFn } from 'pyodide';
-import type { PyProxy } from 'pyodide/ffi';
+import type { PyCallable, PyProxy } from 'pyodide/ffi';
+import {
+  captureFiles,
+  captureRealm,
+  type FilesSnapshot,
+  filesChange,
+  type ProxyWatch,
+  type RealmSnapshot,
+  restoreRealm,
+  watchProxies,
+} from './isolation.ts';
 import { STACK_SWITCHING } from './jspi.ts';
 import type { OutputChunk, Stream } from './output.ts';
 
@@ -62,6 +72,12 @@ export interface RunOptions {
   /** Called with each piece of output as it is written (for live display and for hosts that may kill the run). */
   onChunk?: (chunk: OutputChunk) => void;
   /**
+   * Called with the bytes of each write (within the output limit) before decoding; the bytes are
+   * a copy the callee may keep. The verifier's worker sends these and its host decodes them, out
+   * of the example's reach (an example can replace its own thread's `TextDecoder`).
+   */
+  onBytes?: (stream: Stream, bytes: Uint8Array) => void;
+  /**
    * Called once the block is compiled and the interrupt buffer is armed, just before the block's
    * code starts. A host starts the block's time limit here: a SIGINT written earlier would be
    * cleared by the arming (or land in the runner's own setup) and be lost.
@@ -109,6 +125,11 @@ export interface RunnerOptions {
    * (memory never shrinks). Default 256 MiB.
    */
   memoryLimitBytes?: number;
+  /**
+   * What the interpreter's `js` module is (Pyodide's `jsglobals` option of `loadPyodide`);
+   * default the global scope. The verifier's workers pass lockdown.ts `sandboxGlobals()`.
+   */
+  jsglobals?: object;
 }
 
 /** Default {@link RunOptions.maxOutputBytes}: 1 MiB. */
@@ -134,6 +155,29 @@ _install`);
   } finally {
     install.destroy();
   }
+}
+
+/** Folders an example may change (runner.py `SCRATCH_DIRS`); the rest of the file system must not change. */
+const SCRATCH_DIRS = ['/home/pyodide', '/tmp'];
+
+/** Per interpreter: runner.py's functions and the baselines of the checks in isolation.ts. */
+interface RunnerState {
+  /** runner.py's entry points, taken before any block runs: prepare() removes the module from `sys.modules`, so an example can neither import it nor swap a function called here. */
+  fns: { begin: PyCallable; report: PyCallable; finish: PyCallable; reset: PyCallable };
+  files: FilesSnapshot;
+  proxies: ProxyWatch;
+}
+
+const runnerStates = new WeakMap<Interpreter, RunnerState>();
+
+/**
+ * The runner functions of an interpreter from {@link ExampleRunner.interpreter}.
+ * @throws Error when `py` was not prepared by an ExampleRunner.
+ */
+function runnerFunctions(py: Interpreter): RunnerState['fns'] {
+  const state = runnerStates.get(py);
+  if (!state) throw new Error('the interpreter was not prepared by ExampleRunner.interpreter()');
+  return state.fns;
 }
 
 /** Event-loop callbacks scheduled by the running example and not yet run, per interpreter. */
@@ -184,6 +228,8 @@ export class ExampleRunner {
   /** The memory snapshot every interpreter is restored from (≈30 MB). */
   readonly snapshot: Uint8Array;
   private current: Interpreter | null = null;
+  /** JavaScript globals and prototypes as they were before the first block (isolation.ts). */
+  private realm: RealmSnapshot | null = null;
   /** How many interpreters were restored from the snapshot so far (for benchmarks). */
   restores = 0;
 
@@ -201,6 +247,7 @@ export class ExampleRunner {
     const base = await options.loadPyodide({
       indexURL: options.indexURL,
       env: { ...INTERPRETER_ENV, PYTHONHASHSEED: String(options.hashSeed ?? 0) },
+      ...(options.jsglobals ? { jsglobals: options.jsglobals } : {}),
       _makeSnapshot: true,
     });
     installRunner(base, options.runnerSource);
@@ -213,13 +260,20 @@ export class ExampleRunner {
     const py = await this.options.loadPyodide({
       indexURL: this.options.indexURL,
       env: { ...INTERPRETER_ENV, PYTHONHASHSEED: String(this.options.hashSeed ?? 0) },
+      ...(this.options.jsglobals ? { jsglobals: this.options.jsglobals } : {}),
       _loadSnapshot: this.snapshot,
     });
     this.restores++;
     // An example reading stdin gets EOF, as with `python3 example.py < /dev/null`.
     py.setStdin({ stdin: () => null });
     installCallbackTracking(py);
-    py.pyimport(RUNNER_MODULE).prepare();
+    const runner = py.pyimport(RUNNER_MODULE);
+    const fns = { begin: runner.begin, report: runner.report, finish: runner.finish, reset: runner.reset };
+    // (The module proxy stays alive: the function proxies are borrowed from it.)
+    runner.prepare();
+    const module = (py as unknown as { _module: Parameters<typeof watchProxies>[0] })._module;
+    runnerStates.set(py, { fns, files: captureFiles(py.FS, SCRATCH_DIRS), proxies: watchProxies(module) });
+    this.realm ??= captureRealm(this.options.jsglobals ? [globalThis, this.options.jsglobals] : [globalThis]);
     this.current = py;
     return py;
   }
@@ -237,21 +291,34 @@ export class ExampleRunner {
     if (options.fresh) this.current = null;
     const py = await this.interpreter();
     let result: RunResult;
+    const state = runnerStates.get(py)!;
+    let handedToJs = 0;
+    const onStart = () => {
+      state.proxies.start();
+      options.onStart?.();
+    };
     try {
-      result = await runInInterpreter(py, code, options);
+      result = await runInInterpreter(py, code, { ...options, onStart });
     } catch (error) {
       this.current = null; // whatever broke, the next run gets a fresh interpreter
       throw error;
+    } finally {
+      handedToJs = state.proxies.stop();
     }
     let discarded = result.discarded;
+    if (!discarded && handedToJs) discarded = `${handedToJs} Python object(s) handed to JavaScript outlive the block`;
     if (!discarded) {
       try {
         const limit = this.options.memoryLimitBytes ?? 256 * 2 ** 20;
-        discarded = py.pyimport(RUNNER_MODULE).reset(memoryBytes(py), limit) ?? null;
+        discarded = state.fns.reset(memoryBytes(py), limit) ?? filesChange(py.FS, state.files);
       } catch (error) {
         discarded = `reset failed: ${(error as Error).message}`;
       }
     }
+    // JavaScript globals and prototypes outlive the interpreter: put them back in any case.
+    const realm = restoreRealm(this.realm!);
+    if (realm.failed.length) discarded ??= `cannot restore JavaScript ${realm.failed.join(', ')}`;
+    else if (realm.restored.length) discarded ??= `changed JavaScript ${realm.restored.join(', ')}`;
     if (discarded) this.current = null;
     return { ...result, discarded, durationMs: performance.now() - started };
   }
@@ -278,6 +345,7 @@ export async function runInInterpreter(py: Interpreter, code_: string, options: 
       if (bytes.length > room) truncatedBytes += bytes.length - room;
       const text = decoders[stream].decode(bytes.subarray(0, room), { stream: true });
       kept += Math.min(room, bytes.length);
+      if (options.onBytes && room > 0) options.onBytes(stream, bytes.slice(0, room));
       if (text) {
         options.onChunk?.({ stream, text });
         const last = chunks[chunks.length - 1];
@@ -297,7 +365,7 @@ export async function runInInterpreter(py: Interpreter, code_: string, options: 
   let execMs = 0;
   let fault: string | null = null;
   let discarded: string | null = null;
-  const runner = py.pyimport(RUNNER_MODULE);
+  const runner = runnerFunctions(py);
   const exec = py.pyimport('builtins').exec;
   const execStarted = performance.now();
   let namespace: PyProxy | null = null;
@@ -316,7 +384,15 @@ export async function runInInterpreter(py: Interpreter, code_: string, options: 
         else exec(code, namespace);
       } catch (error) {
         if ((error as Error)?.constructor?.name !== 'PythonError') throw error;
-        exitStatus = runner.report(py.pyimport('sys').last_exc, (error as Error).message);
+        // Both proxies are destroyed: a proxy left alive would count as handed to JavaScript.
+        const sys = py.pyimport('sys');
+        const lastExc = sys.last_exc as PyProxy | undefined;
+        try {
+          exitStatus = runner.report(lastExc, (error as Error).message);
+        } finally {
+          lastExc?.destroy();
+          sys.destroy();
+        }
       } finally {
         code.destroy();
       }
@@ -339,7 +415,6 @@ export async function runInInterpreter(py: Interpreter, code_: string, options: 
     if (!discarded) {
       try {
         namespace?.destroy();
-        runner.destroy();
         exec.destroy();
         if (options.interruptBuffer) py.setInterruptBuffer(undefined as never);
       } catch (error) {

@@ -189,8 +189,12 @@ async function secondRun(first: FirstRun, options: VerifyOptions): Promise<Block
     await Promise.all([run({ fresh: true }), run({ fresh: true, shiftHeap: true, alternateSeed: true })])
   ).map((r) => transcriptFromChunks(r.chunks, r.exitStatus)) as [RecordedOutput, RecordedOutput];
   const plain = { ellipsis: false };
-  const firstLeaked = !outputsMatch(freshFirst, first.actual, plain) && outputsMatch(freshSecond, again, plain);
-  const secondLeaked = outputsMatch(freshFirst, first.actual, plain) && !outputsMatch(freshSecond, again, plain);
+  // A leak is claimed only when one run is the odd one out: the other run and both fresh runs
+  // agree. Output that varies by itself (ids, set order, time) makes the fresh runs disagree.
+  const same = (x: RecordedOutput, y: RecordedOutput) => outputsMatch(x, y, plain);
+  const cleanAgree = same(freshFirst, freshSecond);
+  const firstLeaked = cleanAgree && same(freshFirst, again) && !same(freshFirst, first.actual);
+  const secondLeaked = cleanAgree && same(freshFirst, first.actual) && !same(freshFirst, again);
   if (firstLeaked || secondLeaked) {
     const [leaked, fresh] = firstLeaked ? [first.actual, freshFirst] : [again, freshSecond];
     return {

@@ -8,9 +8,16 @@
  * at a time, in order, so a run never starts before the snapshots sent ahead of it are in place.
  */
 import { parentPort } from 'node:worker_threads';
+import { lockDownProcess, sandboxGlobals, trackTimers } from './lockdown.ts';
 import { ALTERNATE_HASH_SEED, type ExampleRunner } from './runner.ts';
 import { createNodeRunner } from './runner-node.ts';
 import type { HostMessage, WorkerMessage } from './worker-protocol.ts';
+
+// Before any example can run: see lockdown.ts.
+lockDownProcess();
+const timers = trackTimers();
+/** Each runner's interpreters see this as their `js` module, not the thread's globalThis. */
+const create = (snapshot?: Uint8Array, hashSeed?: number) => createNodeRunner(snapshot, hashSeed, sandboxGlobals());
 
 const port = parentPort!;
 let primary: ExampleRunner | null = null;
@@ -20,12 +27,12 @@ const post = (message: WorkerMessage) => port.postMessage(message);
 async function handle(message: HostMessage): Promise<void> {
   if (message.type === 'init') {
     if (message.snapshot || message.wantSnapshot) {
-      primary = await createNodeRunner(message.snapshot);
+      primary = await create(message.snapshot);
       await primary.interpreter(); // restore now, not on the first block
     }
     if (message.alternateSnapshot || message.wantAlternateSnapshot) {
       // Restored on its first run: not every worker gets a second run before the pool closes.
-      alternate = await createNodeRunner(message.alternateSnapshot, ALTERNATE_HASH_SEED);
+      alternate = await create(message.alternateSnapshot, ALTERNATE_HASH_SEED);
     }
     // slice(): a view's whole underlying buffer would be cloned otherwise.
     post({
@@ -35,23 +42,27 @@ async function handle(message: HostMessage): Promise<void> {
     });
   } else if (message.type === 'alternate') {
     // The pool hands the snapshot the other worker made at start-up (see RunnerPool.create).
-    if (!alternate) alternate = await createNodeRunner(message.snapshot, ALTERNATE_HASH_SEED);
+    if (!alternate) alternate = await create(message.snapshot, ALTERNATE_HASH_SEED);
   } else if (message.type === 'primary') {
-    if (!primary) primary = await createNodeRunner(message.snapshot);
+    if (!primary) primary = await create(message.snapshot);
   } else if (message.type === 'run') {
     const { id } = message;
     const runner = message.alternateSeed ? alternate : primary;
     if (!runner) throw new Error(`no ${message.alternateSeed ? 'alternate-seed' : 'primary'} interpreter in this worker`);
+    timers.begin();
     const { chunks: _, ...result } = await runner.run(message.code, {
       interruptBuffer: message.interrupt ? new Int32Array(message.interrupt) : undefined,
       maxOutputBytes: message.maxOutputBytes,
       shiftHeap: message.shiftHeap,
       fresh: message.fresh,
-      onChunk: (chunk) => post({ type: 'chunk', id, chunk }),
+      // Raw bytes: the pool decodes them in its own thread, out of the example's reach.
+      onBytes: (stream, bytes) => post({ type: 'bytes', id, stream, bytes }),
       // The time limit starts here, not when the job was posted: neither a restore after a
       // discarded interpreter nor the runner's setup counts, and no SIGINT is lost to them.
       onStart: () => post({ type: 'started', id }),
     });
+    // Whatever the block left scheduled on the host never fires (into the next block).
+    timers.end();
     post({ type: 'done', id, result });
   }
 }

@@ -2,7 +2,7 @@
  * Messages between a runner host (the Node pool, the browser page) and a runner worker.
  * One protocol for both, so the browser worker and the verifier's workers behave alike.
  */
-import type { OutputChunk } from './output.ts';
+import type { OutputChunk, Stream } from './output.ts';
 import type { RunResult } from './runner.ts';
 
 /** Host → worker. */
@@ -49,6 +49,11 @@ export type WorkerMessage =
   | { type: 'started'; id: number }
   /** Output of run `id`, sent as it is written (so a killed run still shows what it printed). */
   | { type: 'chunk'; id: number; chunk: OutputChunk }
+  /**
+   * The same as raw bytes (the Node worker): the host decodes them as UTF-8 itself, in a thread
+   * the example cannot reach.
+   */
+  | { type: 'bytes'; id: number; stream: Stream; bytes: Uint8Array }
   /** Run `id` finished; its chunks were all sent before this message. */
   | { type: 'done'; id: number; result: Omit<RunResult, 'chunks'> }
   /** The worker could not start or a run threw (a runtime failure, not an example error). */

@@ -3,7 +3,7 @@
  *
  * - When a content page is saved, its examples are verified again in the background: blocks whose
  *   code and meta did not change are answered from the result cache (src/examples/cache.ts), the
- *   others run in a {@link RunnerPool} that is started on first need, once per dev server, and
+ *   others run in a {@link SandboxedPool} (the runner pool in its sandbox process) that is started on first need, once per dev server, and
  *   reused. The page reload is never held up by it.
  * - Each result goes to the terminal (`file:line` and a diff, the CLI's wording) and to the
  *   browser: as a Vite HMR custom event ({@link EVENT}) and through `GET /__dev-verify/status`,
@@ -22,7 +22,8 @@ import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AstroIntegration, AstroIntegrationLogger } from 'astro';
 import { cacheKey, DEFAULT_CACHE_DIR, ResultCache, runtimeFingerprint, startCachedPool } from '../examples/cache.ts';
-import { DEFAULT_TIMEOUT_MS, type RunnerPool } from '../examples/pool.ts';
+import { DEFAULT_TIMEOUT_MS } from '../examples/pool.ts';
+import type { SandboxedPool } from '../examples/sandbox-pool.ts';
 import { failureDetails, fileLine } from '../examples/report.ts';
 import { PYODIDE_VERSION } from '../examples/runner-node.ts';
 import { applyOutputEdits, writeFileAtomic } from '../examples/update.ts';
@@ -137,7 +138,7 @@ class BadRequest extends Error {}
  */
 export class DevVerifier {
   private readonly files = new Map<string, FileState>();
-  private pool: Promise<RunnerPool> | null = null;
+  private pool: Promise<SandboxedPool> | null = null;
   private setup: Promise<{ cache: ResultCache; fingerprint: string }> | null = null;
   private version = 0;
   private closed = false;
@@ -291,7 +292,7 @@ export class DevVerifier {
   }
 
   /** The pool, started on first need (from the snapshot `npm run verify` keeps, when there is one). */
-  private startPool(fingerprint: string): Promise<RunnerPool> {
+  private startPool(fingerprint: string): Promise<SandboxedPool> {
     if (this.closed) return Promise.reject(new Error('the dev server is closing'));
     this.pool ??= (async () => {
       const started = performance.now();
