@@ -8,7 +8,8 @@ import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { cacheKey, DEFAULT_CACHE_DIR, ResultCache, runtimeFingerprint, startCachedPool } from '../src/examples/cache.ts';
 import { parseDuration } from '../src/examples/meta.ts';
-import { DEFAULT_TIMEOUT_MS, type RunnerPool } from '../src/examples/pool.ts';
+import { DEFAULT_TIMEOUT_MS } from '../src/examples/pool.ts';
+import type { SandboxedPool } from '../src/examples/sandbox-pool.ts';
 import { failureDetails, fileLine, githubAnnotations, inventoryLines, jsonReport, summaryLine, totals } from '../src/examples/report.ts';
 import { PYODIDE_VERSION } from '../src/examples/runner-node.ts';
 import { parseShard, selectShard } from '../src/examples/shard.ts';
@@ -119,7 +120,7 @@ async function main(): Promise<number> {
   };
   const cache = useCache ? await ResultCache.open(DEFAULT_CACHE_DIR, warn) : null;
   // Workers start only when a block has to run: a fully cached run never loads Pyodide.
-  const lazy: { pool?: Promise<RunnerPool> } = {};
+  const lazy: { pool?: Promise<SandboxedPool> } = {};
   const runner: BlockRunner = {
     run(code, options) {
       lazy.pool ??= (() => {

@@ -46,7 +46,8 @@ import { join } from 'node:path';
 import { ELLIPSIS } from './compare.ts';
 import type { ExampleBlock } from './extract.ts';
 import type { RecordedOutput } from './output.ts';
-import { DEFAULT_TIMEOUT_MS, RunnerPool } from './pool.ts';
+import { DEFAULT_TIMEOUT_MS } from './pool.ts';
+import { SandboxedPool } from './sandbox-pool.ts';
 import { ALTERNATE_HASH_SEED, DEFAULT_MAX_OUTPUT_BYTES } from './runner.ts';
 import { decodeSnapshotFile, encodeSnapshotFile, type SnapshotIdentity } from './snapshot-file.ts';
 import { writeFileAtomic } from './update.ts';
@@ -289,7 +290,7 @@ async function pruneFolder(dir: string, keep: readonly string[]): Promise<void> 
 }
 
 /**
- * Start a {@link RunnerPool} from the memory snapshots kept in `dir` for this runtime
+ * Start a {@link SandboxedPool} (the runner pool in its sandbox process) from the memory snapshots kept in `dir` for this runtime
  * fingerprint (hash seed 0 and the alternate seed), or make and keep them: later runs (the CLI,
  * the dev server) then restore them in ≈0.2 s instead of a ≈2–3 s cold load. The files (≈30 MB
  * each) are safe to delete.
@@ -301,18 +302,23 @@ async function pruneFolder(dir: string, keep: readonly string[]): Promise<void> 
  * @param fingerprint from {@link runtimeFingerprint}.
  * @param size worker threads.
  * @param warn receives the warnings (default: console.warn).
- * @throws only when Pyodide cannot load cold (RunnerPool.create's error).
+ * @throws only when Pyodide cannot load cold (SandboxedPool.create's error).
  */
-export async function startCachedPool(dir: string, fingerprint: string, size: number, warn: CacheWarn = consoleWarn): Promise<RunnerPool> {
+export async function startCachedPool(
+  dir: string,
+  fingerprint: string,
+  size: number,
+  warn: CacheWarn = consoleWarn,
+): Promise<SandboxedPool> {
   const identities: SnapshotIdentity[] = [
     { fingerprint, hashSeed: 0 },
     { fingerprint, hashSeed: ALTERNATE_HASH_SEED },
   ];
   const files = identities.map((identity) => snapshotFile(dir, identity));
   let saved = await Promise.all(identities.map((identity, i) => readSnapshot(files[i]!, identity, warn)));
-  let pool: RunnerPool;
+  let pool: SandboxedPool;
   try {
-    pool = await RunnerPool.create({ size, snapshot: saved[0], alternateSnapshot: saved[1] });
+    pool = await SandboxedPool.create({ size, snapshot: saved[0], alternateSnapshot: saved[1] });
   } catch (error) {
     if (!saved[0] && !saved[1]) throw error;
     // The files passed their checks, so they are what an earlier run wrote; that they do not
@@ -324,7 +330,7 @@ export async function startCachedPool(dir: string, fingerprint: string, size: nu
       await rm(file, { force: true }).catch(() => undefined);
     }
     saved = [undefined, undefined];
-    pool = await RunnerPool.create({ size });
+    pool = await SandboxedPool.create({ size });
   }
   if (saved[0] && saved[1]) return pool;
   try {
