@@ -16,8 +16,11 @@ The order of events follows ``Py_RunMain`` (Modules/main.c) and ``Py_FinalizeEx`
    ``__main__`` (so generators' ``finally`` and ``__del__`` methods still run), flush again.
 """
 
+import _codecs
+import abc
 import atexit
 import builtins
+import codecs
 import gc
 import io
 import linecache
@@ -27,6 +30,25 @@ import signal
 import sys
 import time
 import types
+
+
+def _hidden_import(name):
+    """Import ``name`` for the runner's own use without leaving it in ``sys.modules``: an example
+    must see the modules ``python3 example.py`` has at start-up, not ours."""
+    present = name in sys.modules
+    __import__(name)
+    module = sys.modules[name]
+    if not present:
+        del sys.modules[name]
+    return module
+
+
+# Modules whose state lives in C (the ABC cache token, the C locale, faulthandler, the socket
+# default timeout): reset reads and restores it through them.
+_abc = _hidden_import("_abc")
+_locale = _hidden_import("_locale")
+_socket = _hidden_import("_socket")
+faulthandler = _hidden_import("faulthandler")
 
 #: The name tracebacks and warnings give the example, as if run with ``python3 example.py``.
 FILENAME = "example.py"
@@ -40,6 +62,17 @@ SIGINT_STATUS = 128 + 2
 SCRATCH_DIRS = ("/home/pyodide", "/tmp")
 
 _MISSING = object()
+
+#: The error handlers CPython registers at start-up (Python/codecs.c, ``_PyCodecRegistry_Init``).
+_BUILTIN_ERROR_HANDLERS = (
+    "strict", "ignore", "replace", "xmlcharrefreplace", "backslashreplace", "namereplace",
+    "surrogateescape", "surrogatepass",
+)
+
+_LOCALE_CATEGORIES = tuple(
+    getattr(_locale, name) for name in ("LC_CTYPE", "LC_COLLATE", "LC_TIME", "LC_MONETARY", "LC_NUMERIC", "LC_MESSAGES")
+    if hasattr(_locale, name)
+)
 
 
 def _terminal_stdio():
@@ -191,6 +224,17 @@ def finish(namespace):
 class _Baseline:
     """What :func:`reset` restores: captured once per interpreter, before its first block."""
 
+    def _add_namespace(self, namespace, seen):
+        """Restore ``namespace`` (an object's ``__dict__``) and one level of its containers."""
+        if id(namespace) in seen:
+            return
+        seen.add(id(namespace))
+        self.namespaces.append((namespace, dict(namespace)))
+        for value in namespace.values():
+            if type(value) in (list, dict, set) and id(value) not in seen:
+                seen.add(id(value))
+                self.containers.append((value, value.copy()))
+
     def __init__(self):
         self.modules = dict(sys.modules)
         # Module namespaces, and one level of the containers they hold (sys.path,
@@ -237,12 +281,41 @@ class _Baseline:
             manager = logging.Logger.manager
             self.logging = (root.handlers[:], root.level, root.disabled, manager.disable)
             self.containers.append((manager.loggerDict, manager.loggerDict.copy()))
+            # Every logger that exists now ("asyncio", "concurrent.futures", placeholders), not
+            # only the root: handlers, level, propagate, disabled, filters and its level cache.
+            for logger in [root, *manager.loggerDict.values()]:
+                self._add_namespace(logger.__dict__, seen)
+        self.gc_debug = gc.get_debug()
+        self.scratch_modes = [(folder, os.stat(folder)) for folder in SCRATCH_DIRS]
+        # State kept in C, outside any module namespace (see _c_state_changes).
+        self.abc_token = _abc.get_cache_token()
+        self.abcs = [(value, set(_abc._get_dump(value)[0])) for value, _, _ in self.objects if isinstance(value, abc.ABCMeta)]
+        self.locale = _locale.setlocale(_locale.LC_ALL)
+        self.locales = {category: _locale.setlocale(category) for category in _LOCALE_CATEGORIES}
+        self.faulthandler = faulthandler.is_enabled()
+        self.socket_timeout = _socket.getdefaulttimeout()
+        self.monitoring_tools = [sys.monitoring.get_tool(tool) for tool in range(6)]
+        self.error_handlers = {name: codecs.lookup_error(name) for name in _BUILTIN_ERROR_HANDLERS}
+        # The asyncio event loop outlives the blocks (Pyodide's WebLoop is made at start-up and
+        # held by the policy, not by a module): its attributes (debug flag, exception handler,
+        # anything an example sets on it) and the policy's are restored like a namespace.
+        self.loop = None
+        events = sys.modules.get("asyncio.events")
+        policy = getattr(events, "_event_loop_policy", None)
+        if policy is not None:
+            self._add_namespace(policy.__dict__, seen)
+            self.loop = getattr(policy, "_default_loop", None)
+            if self.loop is not None:
+                self._add_namespace(self.loop.__dict__, seen)
         self.tainted = None
         #: Set by the audit hook when a block creates, changes or removes a file.
         self.files_changed = False
 
 
 _baseline = None
+_own_namespace = globals()
+#: A copy of this module's namespace, taken by prepare() (filled in place, so the copy holds itself).
+_own_saved = {}
 
 
 def _object_dict(value):
@@ -314,17 +387,22 @@ def _taint(reason):
 
 
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+#: Audit events that change the file system, with the positions of their path arguments: both
+#: ends of a rename or hard link (a file moved out of /tmp into site-packages changes the
+#: destination), the link itself for a symlink (its target is only text).
 _FS_EVENTS = {
-    "os.mkdir": 0, "os.rename": 0, "os.replace": 0, "os.remove": 0, "os.rmdir": 0,
-    "os.truncate": 0, "os.chmod": 0, "os.chown": 0, "os.utime": 0, "os.symlink": 1, "os.link": 1,
+    "os.mkdir": (0,), "os.rename": (0, 1), "os.replace": (0, 1), "os.remove": (0,), "os.rmdir": (0,),
+    "os.truncate": (0,), "os.chmod": (0,), "os.chown": (0,), "os.utime": (0,), "os.symlink": (1,), "os.link": (0, 1),
 }
 
 
 def _outside_scratch(path):
+    """True when ``path`` (str, bytes or PathLike) resolves, through symlinks, outside the scratch
+    folders: a write through ``/tmp/link`` pointing into ``/lib`` changes ``/lib``."""
     if isinstance(path, int):
         return False
     try:
-        path = os.path.abspath(os.fsdecode(path))
+        path = os.path.realpath(os.fsdecode(path))
     except Exception:
         return True
     return not any(path == d or path.startswith(d + "/") for d in SCRATCH_DIRS)
@@ -347,8 +425,11 @@ def _audit(event, args):
                 _taint(f"wrote outside {', '.join(SCRATCH_DIRS)}: {path!r}")
     elif event in _FS_EVENTS:
         _baseline.files_changed = True
-        if _outside_scratch(args[_FS_EVENTS[event]]):
-            _taint(f"{event} outside {', '.join(SCRATCH_DIRS)}")
+        for index in _FS_EVENTS[event]:
+            path = args[index]
+            # An fd (fchmod, ftruncate) may be a file opened for reading anywhere.
+            if isinstance(path, int) and event in ("os.chmod", "os.chown") or _outside_scratch(path):
+                _taint(f"{event} outside {', '.join(SCRATCH_DIRS)}")
     elif event in ("object.__setattr__", "object.__delattr__"):
         target = args[0]
         if isinstance(target, type) and target.__module__ != "__main__":
@@ -360,6 +441,19 @@ def _audit(event, args):
 
 
 _registered_codecs = []
+_registered_error_handlers = []
+_register_error = _codecs.register_error
+
+
+def _pending_tasks(loop):
+    """True when ``loop`` holds an unfinished task (``asyncio.all_tasks``, without a running loop)."""
+    tasks = sys.modules.get("asyncio.tasks")
+    if tasks is None:
+        return False
+    try:
+        return bool(tasks.all_tasks(loop))
+    except Exception:
+        return True
 
 
 def _wrap_codecs_register():
@@ -376,11 +470,23 @@ def _wrap_codecs_register():
     register.__doc__ = original.__doc__
     codecs.register = register
 
+    # Error handlers live in the same C registry. The same wrapper serves codecs and _codecs,
+    # the two names an example can reach ``register_error`` by.
+    def register_error(name, error_handler, /):
+        _register_error(name, error_handler)
+        _registered_error_handlers.append(name)
+
+    register_error.__doc__ = _register_error.__doc__
+    codecs.register_error = _codecs.register_error = register_error
+
 
 def prepare():
     """Capture the baseline of a fresh interpreter and install the audit hook (once)."""
     global _baseline
     _baseline = None
+    # Not importable by name: runner.ts keeps the module (see installRunner).
+    if getattr(sys.modules.get(__name__), "__dict__", None) is _own_namespace:
+        del sys.modules[__name__]
     # The seed was read at start-up; `python3 example.py` has no PYTHONHASHSEED in its
     # environment, and interpreters of different seeds must look alike to the example.
     os.environ.pop("PYTHONHASHSEED", None)
@@ -394,19 +500,77 @@ def prepare():
     # finalization runs after each block then scans only what the block created.
     gc.collect()
     gc.freeze()
+    baseline.freeze_count = gc.get_freeze_count()
+    # The runner's own namespace: an example can reach this module (gc.get_referrers, a
+    # frame's globals) and rebind FILENAME or reset; runner.ts holds our functions, and a
+    # change to the namespace discards the interpreter.
+    _own_saved.clear()
+    _own_saved.update(_own_namespace)
     if baseline.atexit_count != 1 or baseline.logging is None:
         _taint("unexpected atexit registrations at start-up")
 
 
-def _empty_scratch_dirs():
+def _empty_scratch_dirs(b):
+    """Empty the scratch folders and put back their mode and owner. Returns why they could not
+    be emptied (a folder inside made unreadable, say), else None."""
     import shutil
 
-    for folder in SCRATCH_DIRS:
+    for folder, stat in b.scratch_modes:
+        os.chmod(folder, stat.st_mode & 0o7777)
+        os.chown(folder, stat.st_uid, stat.st_gid)
         for entry in os.scandir(folder):
             if entry.is_dir(follow_symlinks=False):
                 shutil.rmtree(entry.path, ignore_errors=True)
             else:
                 os.unlink(entry.path)
+        if os.listdir(folder):
+            return f"cannot empty {folder}"
+    return None
+
+
+def _c_state_changes(b):
+    """Put back interpreter state kept in C, which no namespace holds. Returns why the
+    interpreter cannot be reused, else None. Each check is a C call or two (microseconds)."""
+    if _abc.get_cache_token() != b.abc_token:
+        # Some ABC registered a class. Registries of the baseline's ABCs cannot be undone in
+        # place (their positive caches may already answer for the new class), so such an
+        # interpreter is not reused; the example's own ABCs die with it, but they may have
+        # filled the baseline ABCs' caches (issubclass walks __subclasses__()), hence the reset.
+        for cls, registry in b.abcs:
+            if set(_abc._get_dump(cls)[0]) != registry:
+                return f"registered a class with the ABC {cls.__module__}.{cls.__qualname__}"
+        for cls, _ in b.abcs:
+            _abc._reset_caches(cls)
+        b.abc_token = _abc.get_cache_token()
+    if _locale.setlocale(_locale.LC_ALL) != b.locale:
+        for category, name in b.locales.items():
+            _locale.setlocale(category, name)
+    if faulthandler.is_enabled() != b.faulthandler:
+        faulthandler.disable()
+    if _socket.getdefaulttimeout() != b.socket_timeout:
+        _socket.setdefaulttimeout(b.socket_timeout)
+    monitoring = sys.monitoring
+    for tool, name in enumerate(b.monitoring_tools):
+        if monitoring.get_tool(tool) != name:
+            if name is not None:
+                return f"sys.monitoring tool {tool} was freed"
+            monitoring.clear_tool_id(tool)
+            monitoring.free_tool_id(tool)
+    while _registered_error_handlers:
+        name = _registered_error_handlers.pop()
+        original = b.error_handlers.get(name)
+        if original is not None:
+            _register_error(name, original)
+        else:
+            _codecs._unregister_error(name)
+    if gc.get_debug() != b.gc_debug:
+        gc.set_debug(b.gc_debug)
+    if gc.get_freeze_count() < b.freeze_count // 2:
+        # gc.unfreeze() moved the start-up objects back into the collected generations: freeze
+        # them again, as prepare() did, so that finalization's collection stays cheap.
+        gc.collect()
+        gc.freeze()
+    return None
 
 
 def reset(memory_bytes, memory_limit):
@@ -420,7 +584,13 @@ def reset(memory_bytes, memory_limit):
         return b.tainted
     if memory_bytes > memory_limit:
         return f"memory grew to {memory_bytes // 2**20} MiB"
-    changed = _restore_objects(b)
+    if _changed(_own_namespace, _own_saved):
+        return "the runner's own module was changed"
+    if b.loop is not None and _pending_tasks(b.loop):
+        # Its finally would run in a later block (when the task is collected); the next block
+        # gets a fresh interpreter instead.
+        return "an asyncio task was left pending"
+    changed = _restore_objects(b) or _c_state_changes(b)
     if changed:
         return changed
     sys.settrace(None)
@@ -441,7 +611,9 @@ def reset(memory_bytes, memory_limit):
     if b.files_changed:
         # Emptying the scratch folders and dropping import finders' directory caches costs
         # ~7 ms, so it is done only after a block that touched files.
-        _empty_scratch_dirs()
+        unclean = _empty_scratch_dirs(b)
+        if unclean:
+            return unclean
         import importlib
 
         importlib.invalidate_caches()
