@@ -19,7 +19,10 @@ let pool: RunnerPool | null = null;
 process.on('message', async (message: ToSandbox) => {
   if (message.type === 'create') {
     try {
-      pool = await RunnerPool.create(message.options);
+      // IPC deserializes a Uint8Array as a view into a larger buffer at any offset; Pyodide reads
+      // a snapshot through 32-bit views, which need an offset that is a multiple of 4: copy.
+      const { snapshot, alternateSnapshot } = message.options;
+      pool = await RunnerPool.create({ ...message.options, snapshot: snapshot?.slice(), alternateSnapshot: alternateSnapshot?.slice() });
       send({
         type: 'ready',
         size: pool.size,
