@@ -3,16 +3,18 @@
  *
  *   1. The headline: a generated corpus of 5,000 blocks (scripts/bench-corpus.ts, the site's mix)
  *      verified cold by the CLI in a child process (`npm run verify -- --update`, no snapshot and
- *      no result cache: its working directory is a fresh temporary folder): wall time and the
- *      process's peak resident memory (worker threads included); then the no-change re-verify.
+ *      no result cache: its working directory is a fresh temporary folder): wall time, and the CPU
+ *      time and peak memory of the CLI and the processes it starts (bench-proc.ts, from /proc);
+ *      then the no-change re-verify.
  *   2. In process, on 210 blocks: the cold time against its floor (Pyodide load + the blocks' own
  *      run time), and the per-example overhead of fresh state (median, p95).
  *   3. The same 210 blocks, one native `python3` process each (skip with --no-native).
  *
  * Options: `--blocks N` (default 5000), `--jobs N` (default: the number of cores), `--no-native`.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +24,7 @@ import type { JsonBlock } from '../src/examples/report.ts';
 import { PYODIDE_VERSION } from '../src/examples/runner-node.ts';
 import { verifyFiles, type BlockRun, type BlockRunner } from '../src/examples/verify.ts';
 import { type CorpusFile, generateCorpus } from './bench-corpus.ts';
+import { TreeSampler } from './bench-proc.ts';
 
 const { values } = parseArgs({
   allowNegative: true,
@@ -41,7 +44,6 @@ if (!Number.isInteger(BLOCKS) || BLOCKS < 1 || !Number.isInteger(JOBS) || JOBS <
 const SMALL = 210;
 
 const VERIFY_SCRIPT = fileURLToPath(new URL('./verify.ts', import.meta.url));
-const PEAK_RSS = fileURLToPath(new URL('./bench-peak-rss.ts', import.meta.url));
 
 const median = (xs: number[]) => quantile(xs, 0.5);
 function quantile(xs: number[], q: number): number {
@@ -57,21 +59,28 @@ async function writeCorpus(dir: string, files: CorpusFile[]): Promise<string[]> 
   return files.map((f) => join(dir, f.name));
 }
 
-/** Run the verify CLI in `cwd` (its cache folder is relative to it): wall time, CPU time, peak RSS, JSON report. */
+/**
+ * Run the verify CLI in `cwd` (its cache folder is relative to it), sampling its process tree
+ * (the CLI and its sandbox process) every 100 ms.
+ * @returns wall time (ms), CPU time of the tree (ms), the tree's peak memory (bytes: the largest
+ *   sampled sum, and the sum of each process's own peak), the JSON report's blocks, and stderr.
+ * @throws when the CLI exits other than 0 or 1.
+ */
 async function cli(args: string[], cwd: string) {
-  const rssFile = join(cwd, 'peak-rss.txt');
   const started = performance.now();
-  const child = spawnSync(process.execPath, ['--import', PEAK_RSS, VERIFY_SCRIPT, '--reporter', 'json', ...args], {
-    cwd,
-    encoding: 'utf8',
-    maxBuffer: 1 << 30,
-    env: { ...process.env, BENCH_PEAK_RSS_FILE: rssFile },
-  });
+  const child = spawn(process.execPath, [VERIFY_SCRIPT, '--reporter', 'json', ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const sampler = new TreeSampler(child.pid!);
+  const timer = setInterval(() => sampler.sample(), 100);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const [status] = (await once(child, 'close')) as [number | null];
+  clearInterval(timer);
   const wallMs = performance.now() - started;
-  if (child.status !== 0 && child.status !== 1) throw new Error(`verify exited ${child.status}:\n${child.stderr}`);
-  const blocks = (JSON.parse(child.stdout) as { blocks: JsonBlock[] }).blocks;
-  const { peakRssBytes, cpuMs } = JSON.parse(await readFile(rssFile, 'utf8')) as { peakRssBytes: number; cpuMs: number };
-  return { wallMs, peakRss: peakRssBytes, cpuMs, blocks, stderr: child.stderr };
+  if (status !== 0 && status !== 1) throw new Error(`verify exited ${status}:\n${stderr}`);
+  const blocks = (JSON.parse(stdout) as { blocks: JsonBlock[] }).blocks;
+  return { wallMs, cpuMs: sampler.cpuMs, peak: sampler.maxTreeRssBytes, sumOfPeaks: sampler.sumOfPeaksBytes, blocks, stderr };
 }
 
 const work = await mkdtemp(join(tmpdir(), 'verify-bench-'));
@@ -96,12 +105,14 @@ try {
       `${(cold.wallMs / BLOCKS).toFixed(1)} ms per block; Pyodide ready after ${ready ?? '?'} s`,
   );
   console.log(
-    `  CPU time ${s(cold.cpuMs)} (${(cold.cpuMs / BLOCKS).toFixed(1)} ms per block; an idle machine of ${availableParallelism()} cores needs at least ${s(cold.cpuMs / availableParallelism())})`,
+    `  CPU time of the CLI and its sandbox: ${s(cold.cpuMs)} (${(cold.cpuMs / BLOCKS).toFixed(1)} ms per block; an idle machine of ${availableParallelism()} cores needs at least ${s(cold.cpuMs / availableParallelism())})`,
   );
-  console.log(`  peak memory of the CLI process (all worker threads): ${gb(cold.peakRss)} (target ≤ 1.5 GB)`);
+  console.log(
+    `  peak memory of the CLI and its sandbox (sampled every 100 ms): ${gb(cold.peak)}; sum of each process's own peak: ${gb(cold.sumOfPeaks)} (target ≤ 1.5 GB)`,
+  );
   const again = await cli([join(work, 'large')], cwd);
   if (again.blocks.some((b) => b.status !== 'passed')) throw new Error(`re-verify did not pass:\n${again.stderr.slice(-2000)}`);
-  console.log(`no-change re-verify (whole CLI process, result cache): ${s(again.wallMs)}, peak memory ${gb(again.peakRss)}`);
+  console.log(`no-change re-verify (whole CLI process, result cache): ${s(again.wallMs)}, peak memory ${gb(again.peak)}`);
 
   // 2. In process, a small corpus: cold time against its floor, and per-example overhead.
   const small = generateCorpus(SMALL, 21);
