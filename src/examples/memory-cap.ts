@@ -19,8 +19,9 @@ const PAGE_BYTES = 65_536;
 /**
  * Default cap per interpreter: 128 MiB. A fresh interpreter holds 30 MiB and the site's
  * examples stay far below 64 MiB. A bomb fills both interpreters that run it (the verifier runs
- * each block twice, in two interpreters) before its verdict, so it costs ≈2 × 128 MiB on top of
- * a 2-worker verify process's ≈0.6 GB: measured peak 0.84 GB (256 MiB gave 1.13 GB, no cap 6.2 GB).
+ * each block twice, in two interpreters) before its verdict, so it adds ≈2 × 128 MiB to the
+ * verify processes' peak. Measured with 2 workers (the CLI and its sandbox process): 1.20 GB
+ * with two bombs, 0.90 GB for one plain block; 64 MiB gave 1.04 GB; no cap 6.2 GB and a time-out.
  */
 export const DEFAULT_MEMORY_CAP_BYTES = 128 * 2 ** 20;
 
