@@ -8,8 +8,10 @@ declare const __EXAMPLES_RUNTIME__: {
   version: string;
   /** Absolute path of the self-hosted Pyodide folder, ending in `/` (e.g. `/pyodide/314.0.7/`). */
   indexPath: string;
-  /** Bytes a cold start fetches (wasm, standard library, lock file), for the progress bar. */
+  /** Bytes a cold start fetches (Pyodide's two modules, wasm, standard library, lock file), for the progress bar. */
   downloadBytes: number;
   /** Path of the service worker script, or null (dev server: none). */
   serviceWorker: string | null;
+  /** Dev server: path of the runner worker bundled into one module; null in a build. */
+  workerModule: string | null;
 };

@@ -1,17 +1,29 @@
 /**
- * The page's side of the runner: one module Web Worker (src/client/worker.ts) shared by every
- * example of the page, started on the reader's first sign of intent, and replaced when it has to
- * be killed. Runs are queued, one at a time, like a terminal.
+ * The page's side of the runner: one runner frame (src/client/frame.ts: a sandboxed, opaque-origin
+ * iframe holding the module worker src/client/worker.ts) shared by every example of the page,
+ * started on the reader's first sign of intent, and replaced when it has to be killed. Runs are
+ * queued, one at a time, like a terminal.
  *
- * Stop: KeyboardInterrupt first, through Pyodide's interrupt buffer (a SharedArrayBuffer, so only
- * on a cross-origin isolated page), so that `finally` blocks run; if the run is still going after
- * {@link STOP_GRACE_MS}, or the page is not isolated, the worker is terminated and a new one is
- * started from the memory snapshot the first one sent (≈0.2 s instead of a cold load).
+ * The page fetches the worker module and Pyodide's files (through the service worker and the HTTP
+ * cache, counting bytes for the progress bar) and posts them to the frame. Whatever the frame
+ * posts back is untrusted (the example's code can post through it): frame-handle.ts keeps only
+ * messages from the frame's window that pass frame-protocol.ts, and this host accepts them only
+ * in the order of the protocol (a snapshot only before the frame's first run, output only for the
+ * run in progress).
+ *
+ * Stop: KeyboardInterrupt first, through Pyodide's interrupt buffer (a SharedArrayBuffer the frame
+ * owns, so only when the frame is cross-origin isolated), so that `finally` blocks run; if the run
+ * is still going after {@link STOP_GRACE_MS}, or the frame cannot interrupt, the frame is removed
+ * and a new one is started from the memory snapshot the first one sent (≈0.2 s instead of a cold
+ * load).
  */
 import { STACK_SWITCHING } from '../examples/jspi.ts';
 import type { OutputChunk } from '../examples/output.ts';
 import type { RunResult } from '../examples/runner.ts';
-import { type HostMessage, SIGINT, type WorkerMessage } from '../examples/worker-protocol.ts';
+import { RunnerFrame } from './frame-handle.ts';
+import { fetchBytes, fetchRuntimeFiles, RUNTIME_FILES } from './frame-files.ts';
+import type { FrameMessage, InitMessage } from './frame-protocol.ts';
+import workerURL from './worker.ts?worker&url';
 
 /** How long a run may go on after KeyboardInterrupt before its worker is terminated. */
 export const STOP_GRACE_MS = 1500;
@@ -74,14 +86,35 @@ export function canInterrupt(): boolean {
   return typeof SharedArrayBuffer === 'function' && globalThis.crossOriginIsolated === true;
 }
 
+/**
+ * Absolute URL of the worker module the frame runs: the build's worker chunk, or on the dev server
+ * the same module bundled into one file (runtime.ts `workerModule`), since the frame imports it
+ * from a blob: URL, where imports by path do not resolve.
+ */
+function workerModuleURL(): string {
+  return new URL(__EXAMPLES_RUNTIME__.workerModule ?? workerURL, location.href).href;
+}
+
+/** One frame and what the host knows of it. */
+interface Generation {
+  frame: RunnerFrame;
+  /** The frame has a SharedArrayBuffer: Stop can raise KeyboardInterrupt. */
+  interrupt: boolean;
+  /** `ready` arrived (once per frame; later ones are ignored). */
+  ready: boolean;
+  /** A run was sent: from then on the frame's worker holds code the page did not write. */
+  ranCode: boolean;
+  /** The host asked this frame for the memory snapshot. */
+  wantSnapshot: boolean;
+}
+
 export class RunnerHost {
-  private worker: Worker | null = null;
+  private generation: Generation | null = null;
   private ready: Promise<void> | null = null;
   private snapshot: Uint8Array | null = null;
   private nextId = 1;
   private tail: Promise<unknown> = Promise.resolve();
   private current: Pending | null = null;
-  private readonly interrupt: SharedArrayBuffer | null = canInterrupt() ? new SharedArrayBuffer(4) : null;
   private readonly listeners = new Set<(state: RuntimeState) => void>();
   state: RuntimeState = { phase: 'idle' };
 
@@ -106,18 +139,25 @@ export class RunnerHost {
   private start(): Promise<void> {
     const started = performance.now();
     const restart = this.snapshot !== null;
-    this.setState({ phase: 'loading', stage: restart ? 'restart' : 'download', loaded: 0, total: __EXAMPLES_RUNTIME__.downloadBytes });
-    const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'python-examples' });
-    this.worker = worker;
+    const total = __EXAMPLES_RUNTIME__.downloadBytes;
+    this.setState({ phase: 'loading', stage: restart ? 'restart' : 'download', loaded: 0, total });
     return new Promise<void>((resolve, reject) => {
-      let isReady = false;
+      let settled = false;
+      const generation: Generation = {
+        frame: new RunnerFrame((message) => onMessage(message)),
+        interrupt: false,
+        ready: false,
+        ranCode: false,
+        wantSnapshot: !restart,
+      };
+      this.generation = generation;
       const fail = (message: string) => {
-        if (this.worker === worker) {
-          worker.terminate();
-          this.worker = null;
-          this.ready = null;
-        }
-        if (!isReady) {
+        if (this.generation !== generation) return;
+        generation.frame.destroy();
+        this.generation = null;
+        this.ready = null;
+        if (!settled) {
+          settled = true;
           this.setState({ phase: 'failed', message });
           reject(new Error(message));
         } else {
@@ -125,29 +165,27 @@ export class RunnerHost {
           void this.warmUp().catch(() => {});
         }
       };
-      worker.addEventListener('error', (event) => {
-        event.preventDefault();
-        fail(event.message || 'the Python worker crashed');
-      });
-      worker.addEventListener('message', (event: MessageEvent<WorkerMessage>) => {
-        if (this.worker !== worker) return;
-        const message = event.data;
+      const onMessage = (message: Exclude<FrameMessage, { type: 'frame-ready' }>) => {
+        if (this.generation !== generation) return;
         switch (message.type) {
           case 'progress':
-            this.setState({ phase: 'loading', stage: message.stage, loaded: message.loaded, total: message.total });
+            if (!generation.ready) this.setState({ phase: 'loading', stage: message.stage, loaded: message.loaded, total: message.total });
             break;
           case 'ready':
-            isReady = true;
-            if (message.snapshot) this.snapshot = message.snapshot;
+            if (generation.ready || generation.ranCode) break;
+            generation.ready = true;
+            settled = true;
+            // Taken before any example ran in this frame: what Pyodide and runner.py made, nothing else.
+            if (message.snapshot && generation.wantSnapshot) this.snapshot = message.snapshot;
             this.setState({ phase: 'ready', loadMs: performance.now() - started });
             resolve();
             this.cacheRuntime();
             break;
           case 'chunk':
-            if (this.current?.id === message.id) this.current.callbacks.onChunk?.(message.chunk);
+            if (generation.ready && this.current?.id === message.id) this.current.callbacks.onChunk?.(message.chunk);
             break;
           case 'done':
-            if (this.current?.id === message.id) {
+            if (generation.ready && this.current?.id === message.id) {
               this.finish({ kind: 'done', result: message.result, interrupted: this.current.interrupted, wallMs: this.elapsed() });
             }
             break;
@@ -155,13 +193,32 @@ export class RunnerHost {
             if (message.id === undefined) fail(message.message);
             else if (this.current?.id === message.id) {
               this.finish({ kind: 'error', message: message.message });
-              this.replaceWorker();
+              this.replaceFrame();
             }
             break;
         }
-      });
-      const init: HostMessage = this.snapshot ? { type: 'init', snapshot: this.snapshot.slice() } : { type: 'init', wantSnapshot: true };
-      worker.postMessage(init, init.snapshot ? [init.snapshot.buffer] : []);
+      };
+      void (async () => {
+        try {
+          const indexURL = new URL(__EXAMPLES_RUNTIME__.indexPath, location.href).href;
+          const [{ interrupt }, files, moduleSource] = await Promise.all([
+            generation.frame.ready,
+            fetchRuntimeFiles(indexURL, (loaded) => {
+              if (this.generation === generation && !restart) this.setState({ phase: 'loading', stage: 'download', loaded, total });
+            }),
+            fetchBytes(workerModuleURL()),
+          ]);
+          if (this.generation !== generation) return;
+          generation.interrupt = interrupt;
+          const init: InitMessage = this.snapshot
+            ? { type: 'init', snapshot: this.snapshot.slice() }
+            : { type: 'init', wantSnapshot: true };
+          const transfer = [...Object.values(files), moduleSource, ...(init.snapshot ? [init.snapshot.buffer] : [])];
+          generation.frame.post({ type: 'start', moduleSource, indexURL, files, init }, transfer);
+        } catch (error) {
+          fail((error as Error).message);
+        }
+      })();
     });
   }
 
@@ -177,35 +234,37 @@ export class RunnerHost {
     pending.resolve(outcome);
   }
 
-  /** Terminate the worker and start a fresh one (from the snapshot when there is one). */
-  private replaceWorker(): void {
-    this.worker?.terminate();
-    this.worker = null;
+  /** Remove the frame (its worker with it) and start a fresh one (from the snapshot when there is one). */
+  private replaceFrame(): void {
+    this.generation?.frame.destroy();
+    this.generation = null;
     this.ready = null;
     void this.warmUp().catch(() => {});
   }
 
   private kill(reason: 'grace' | 'not-isolated'): void {
     const wallMs = this.elapsed();
-    this.worker?.terminate();
-    this.worker = null;
+    this.generation?.frame.destroy();
+    this.generation = null;
     this.ready = null;
     this.finish({ kind: 'killed', reason, wallMs });
     void this.warmUp().catch(() => {});
   }
 
-  /** Tell the service worker (if any) to keep the runtime files, for reading offline later. */
+  /**
+   * Tell the service worker (if any) to keep the runtime files and the scripts fetched before it
+   * controlled the page (the first visit), for reading offline later.
+   */
   private cacheRuntime(): void {
     const controller = navigator.serviceWorker?.controller;
     if (!controller) return;
-    const files = ['pyodide.mjs', 'pyodide.asm.mjs', 'pyodide.asm.wasm', 'python_stdlib.zip', 'pyodide-lock.json'];
     const scripts = performance
       .getEntriesByType('resource')
       .map((e) => e.name)
       .filter((name) => new URL(name).origin === location.origin);
     controller.postMessage({
       type: 'cache',
-      urls: [...files.map((f) => new URL(__EXAMPLES_RUNTIME__.indexPath + f, location.href).href), ...scripts],
+      urls: [...RUNTIME_FILES.map((f) => new URL(__EXAMPLES_RUNTIME__.indexPath + f, location.href).href), workerModuleURL(), ...scripts],
     });
   }
 
@@ -228,6 +287,7 @@ export class RunnerHost {
         return resolveOutcome({ kind: 'error', message: (error as Error).message });
       }
       if (cancelled) return resolveOutcome({ kind: 'cancelled' });
+      const generation = this.generation!;
       const id = this.nextId++;
       await new Promise<void>((finished) => {
         pending = {
@@ -242,8 +302,8 @@ export class RunnerHost {
         };
         this.current = pending;
         callbacks.onStart?.();
-        const message: HostMessage = { type: 'run', id, code, interrupt: this.interrupt ?? undefined };
-        this.worker!.postMessage(message);
+        generation.ranCode = true;
+        generation.frame.post({ type: 'run', id, code });
       });
     });
     this.tail = turn.catch(() => {});
@@ -256,9 +316,9 @@ export class RunnerHost {
           return;
         }
         if (this.current !== pending || pending.interrupted) return;
-        if (!this.interrupt) return this.kill('not-isolated');
+        if (!this.generation?.interrupt) return this.kill('not-isolated');
         pending.interrupted = true;
-        Atomics.store(new Int32Array(this.interrupt), 0, SIGINT);
+        this.generation.frame.post({ type: 'interrupt' });
         pending.graceTimer = setTimeout(() => {
           if (this.current === pending) this.kill('grace');
         }, STOP_GRACE_MS);

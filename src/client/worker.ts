@@ -3,72 +3,96 @@
  * (the same module and the same runner.py the build verified with) over the self-hosted Pyodide,
  * and speaks the same protocol (src/examples/worker-protocol.ts): init → ready, run → chunk… done.
  *
- * While the first interpreter loads it also sends `progress` messages (bytes of Pyodide's files
- * received so far), for the page's progress bar.
+ * It runs inside the sandboxed runner frame (src/client/frame.ts), an opaque origin that fetches
+ * nothing: the frame's bootstrap imports this module, then posts `files`, Pyodide's files as the
+ * page fetched them (frame-protocol.ts `FrameToWorker`). Pyodide gets them from memory: its
+ * `fetch` of a file under `indexURL` is answered from them, its two modules are imported from
+ * blob: URLs of them, and the WebAssembly module is compiled once per worker and instantiated
+ * for every interpreter (a memory-snapshot restore included), since an opaque origin has no
+ * persistent HTTP cache, hence no compiled-code cache of V8's.
  *
- * Started by src/client/host.ts as a module worker:
- * `new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' })`.
+ * While the first interpreter starts it sends `progress` (stage `start`) for the page's progress bar.
  */
+import resetSource from '../examples/reset.py?raw';
 import runnerSource from '../examples/runner.py?raw';
 import { ExampleRunner, type LoadPyodide } from '../examples/runner.ts';
-import type { HostMessage, WorkerMessage } from '../examples/worker-protocol.ts';
+import type { WorkerMessage } from '../examples/worker-protocol.ts';
+import type { FrameToWorker } from './frame-protocol.ts';
 
 /** The worker global, typed by hand: the DOM and WebWorker libraries cannot share one program. */
 const scope = globalThis as unknown as {
   postMessage(message: WorkerMessage, transfer?: Transferable[]): void;
-  addEventListener(type: 'message', listener: (event: MessageEvent<HostMessage>) => void): void;
-  location: { href: string };
+  addEventListener(type: 'message', listener: (event: MessageEvent<FrameToWorker>) => void): void;
 };
 
-const indexURL = new URL(__EXAMPLES_RUNTIME__.indexPath, scope.location.href).href;
 const post = (message: WorkerMessage, transfer?: Transferable[]) => scope.postMessage(message, transfer);
 
-/**
- * Count the bytes of Pyodide's files as they arrive, for the progress bar. Only during the cold
- * load, and only for URLs under the runtime folder; Pyodide gets the response untouched.
- */
-let counting = false;
-let loaded = 0;
-let lastReport = 0;
+/** Content types Pyodide's loader checks (`instantiateStreaming` needs application/wasm). */
+const TYPES: Record<string, string> = {
+  wasm: 'application/wasm',
+  zip: 'application/zip',
+  json: 'application/json',
+  mjs: 'text/javascript',
+};
+
+/** Pyodide's files by name, and the URL they are served under. */
+let files = new Map<string, ArrayBuffer>();
+let indexURL = '';
+/** Responses made for the WebAssembly file, so that the compiled module can be reused. */
+const wasmResponses = new WeakSet<Response>();
+
 const realFetch = globalThis.fetch.bind(globalThis);
-function report(force = false): void {
-  const now = performance.now();
-  if (!force && now - lastReport < 100) return;
-  lastReport = now;
-  const total = __EXAMPLES_RUNTIME__.downloadBytes;
-  // Once every byte is in, what remains is compiling and starting the interpreter.
-  post({ type: 'progress', stage: loaded >= total ? 'start' : 'download', loaded, total });
-}
 globalThis.fetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
-  const response = await realFetch(input, init);
   const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-  if (!counting || !response.body || !new URL(url, indexURL).href.startsWith(indexURL)) return response;
-  // Count on a clone (a tee of the body) and hand Pyodide the original Response: a constructed one
-  // would have no URL, and V8 caches compiled WebAssembly only for responses it can key by URL
-  // (repeat visits start ≈1 s sooner with the cache).
-  void (async () => {
-    const reader = response.clone().body!.getReader();
-    for (;;) {
-      const { done, value } = await reader.read().catch(() => ({ done: true, value: undefined }));
-      if (done) break;
-      loaded += value!.byteLength;
-      report();
-    }
-  })();
+  const bytes = indexURL && url.startsWith(indexURL) ? files.get(url.slice(indexURL.length)) : undefined;
+  if (!bytes) return realFetch(input, init);
+  // The body is a copy of the bytes (Fetch: extract a body), so the file can be served again.
+  const response = new Response(bytes, {
+    headers: { 'Content-Type': TYPES[url.slice(url.lastIndexOf('.') + 1)] ?? 'application/octet-stream' },
+  });
+  if (url.endsWith('.wasm')) wasmResponses.add(response);
   return response;
 };
+
+let compiled: Promise<WebAssembly.Module> | null = null;
+const instantiateStreaming = WebAssembly.instantiateStreaming.bind(WebAssembly);
+// Pyodide instantiates with instantiateStreaming(fetch(wasm)); compile our file once and reuse it.
+Object.defineProperty(WebAssembly, 'instantiateStreaming', {
+  configurable: true,
+  writable: true,
+  value: async (source: Response | PromiseLike<Response>, imports?: WebAssembly.Imports) => {
+    const response = await source;
+    if (!wasmResponses.has(response)) return instantiateStreaming(response, imports);
+    compiled ??= WebAssembly.compileStreaming(response);
+    const module = await compiled;
+    return { module, instance: await WebAssembly.instantiate(module, imports) };
+  },
+});
+
+/** A blob: URL of one of Pyodide's modules, to `import()`. */
+function moduleURL(name: string): string {
+  const bytes = files.get(name);
+  if (!bytes) throw new Error(`${name} was not given to the worker`);
+  return URL.createObjectURL(new Blob([bytes], { type: 'text/javascript' }));
+}
 
 let runner: ExampleRunner | null = null;
 
 async function init(snapshot: Uint8Array | undefined, wantSnapshot: boolean | undefined): Promise<void> {
-  const { loadPyodide } = (await import(/* @vite-ignore */ `${indexURL}pyodide.mjs`)) as { loadPyodide: LoadPyodide };
-  counting = !snapshot;
-  try {
-    runner = await ExampleRunner.create({ loadPyodide, runnerSource, indexURL, snapshot });
-  } finally {
-    counting = false;
-  }
-  if (!snapshot) post({ type: 'progress', stage: 'start', loaded, total: __EXAMPLES_RUNTIME__.downloadBytes });
+  const { loadPyodide } = (await import(/* @vite-ignore */ moduleURL('pyodide.mjs'))) as { loadPyodide: LoadPyodide };
+  const { default: createPyodideModule } = (await import(/* @vite-ignore */ moduleURL('pyodide.asm.mjs'))) as { default: unknown };
+  // `createPyodideModule` (a configuration key loadPyodide passes on, pyodide.mjs `loadWasmScript`)
+  // stands for its own `import(indexURL + 'pyodide.asm.mjs')`, which no fetch override can serve.
+  const load = ((options: Parameters<LoadPyodide>[0]) =>
+    loadPyodide({ ...options, createPyodideModule } as Parameters<LoadPyodide>[0])) as LoadPyodide;
+  const total = __EXAMPLES_RUNTIME__.downloadBytes;
+  if (!snapshot) post({ type: 'progress', stage: 'start', loaded: total, total });
+  runner = await ExampleRunner.create({
+    loadPyodide: load,
+    runnerSources: { runner: runnerSource, reset: resetSource },
+    indexURL,
+    snapshot,
+  });
   await runner.interpreter(); // restore now, not on the first run
   // slice(): a copy the host keeps, transferred rather than cloned (≈30 MB).
   const copy = wantSnapshot ? runner.snapshot.slice() : undefined;
@@ -78,7 +102,10 @@ async function init(snapshot: Uint8Array | undefined, wantSnapshot: boolean | un
 scope.addEventListener('message', async (event) => {
   const message = event.data;
   try {
-    if (message.type === 'init') {
+    if (message.type === 'files') {
+      indexURL = message.indexURL;
+      files = new Map(Object.entries(message.files));
+    } else if (message.type === 'init') {
       await init(message.snapshot, message.wantSnapshot);
     } else if (message.type === 'run') {
       const { id } = message;

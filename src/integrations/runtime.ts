@@ -4,9 +4,14 @@
  * - Pyodide's files are self-hosted under a versioned path, `/pyodide/<version>/` (no CDN): copied
  *   from `node_modules/pyodide` into the build output, and served from there by the dev server.
  * - Every response of the dev and preview servers carries `Cross-Origin-Opener-Policy: same-origin`
- *   and `Cross-Origin-Embedder-Policy: require-corp`, so pages are cross-origin isolated and the Stop
- *   button can share an interrupt buffer (a SharedArrayBuffer) with the runner worker. Static hosts
- *   get the same headers from a `_headers` file (Netlify, Cloudflare Pages syntax).
+ *   and `Cross-Origin-Embedder-Policy: require-corp`, so pages are cross-origin isolated, and so is
+ *   the sandboxed runner frame they embed (src/client/frame.ts), whose interrupt buffer (a
+ *   SharedArrayBuffer) lets Stop raise KeyboardInterrupt. Static hosts get the same headers from a
+ *   `_headers` file (Netlify, Cloudflare Pages syntax). The frame requests nothing itself (the page
+ *   fetches its files and posts them), so no CORS header is needed.
+ * - The dev server serves the runner worker bundled into one module (`workerModule`): the frame
+ *   imports it from a blob: URL, from which the dev server's module-by-module imports would not
+ *   resolve (and Astro's dev server refuses cross-site requests, which an opaque origin's are).
  * - A service worker (`/sw.js`) keeps what a reader loaded, runtime included, for offline reading.
  * - The client (src/client/examples.ts) is added to every page; it knows where the runtime is from
  *   the `__EXAMPLES_RUNTIME__` constant defined here.
@@ -48,10 +53,12 @@ export interface RuntimeInfo {
   version: string;
   /** Absolute path of the folder holding {@link PYODIDE_FILES}, ending in `/`, e.g. `/pyodide/314.0.7/`. */
   indexPath: string;
-  /** Bytes the worker fetches on a cold start (the wasm, the standard library, the lock file): for progress. */
+  /** Bytes of {@link PYODIDE_FILES}, which the page fetches for the runner frame on a cold start: for progress. */
   downloadBytes: number;
   /** Path of the service worker script, or null when none is registered (dev server). */
   serviceWorker: string | null;
+  /** Dev server: path of the runner worker bundled into one module; null in a build (the host uses the worker chunk). */
+  workerModule: string | null;
 }
 
 /** The installed `pyodide` package's folder and version. */
@@ -196,7 +203,7 @@ export function runtime(options: { checkLinks?: 'error' | 'warn' } = {}): AstroI
         site = config.site;
         runtimePath = `${base}pyodide/${pkg.version}/`;
         let downloadBytes = 0;
-        for (const file of ['pyodide.asm.wasm', 'python_stdlib.zip', 'pyodide-lock.json']) {
+        for (const file of PYODIDE_FILES) {
           downloadBytes += (await stat(join(pkg.dir, file))).size;
         }
         const info: RuntimeInfo = {
@@ -204,24 +211,41 @@ export function runtime(options: { checkLinks?: 'error' | 'warn' } = {}): AstroI
           indexPath: runtimePath,
           downloadBytes,
           serviceWorker: command === 'build' ? `${base}sw.js` : null,
+          workerModule: command === 'build' ? null : `${base}__runner/worker.js`,
         };
         const files = new Map(PYODIDE_FILES.map((f) => [`${runtimePath}${f}`, join(pkg.dir, f)]));
+        const define = { __EXAMPLES_RUNTIME__: JSON.stringify(info) };
         updateConfig({
           // Astro applies these to its pages in dev and to every response of `astro preview`.
           server: { headers: { ...ISOLATION_HEADERS, 'Cross-Origin-Resource-Policy': 'same-origin' } },
           vite: {
-            define: { __EXAMPLES_RUNTIME__: JSON.stringify(info) },
+            define,
             // The runner worker is a module worker; ES output keeps its `import()` of pyodide.mjs.
             worker: { format: 'es' },
             plugins: [
               {
                 name: 'finally-verified:runtime-dev',
                 // Runs before Vite's own middlewares: isolation headers on every dev response (module
-                // scripts and the worker included, which COEP requires), and the runtime files.
+                // scripts and the worker included, which COEP requires), the runtime files, and the
+                // bundled worker module (rebuilt after any change of a watched file).
                 configureServer(server) {
+                  const worker = devWorkerBundle(fileURLToPath(new URL('../client/worker.ts', import.meta.url)), define);
+                  server.watcher.on('all', () => worker.invalidate());
                   server.middlewares.use((req, res, next) => {
                     isolate(res);
-                    const file = files.get((req.url ?? '').split('?')[0]!);
+                    const path = (req.url ?? '').split('?')[0]!;
+                    if (path === info.workerModule) {
+                      worker.code().then(
+                        (code) => {
+                          res.setHeader('Content-Type', MIME['.js']!);
+                          res.setHeader('Cache-Control', 'no-cache');
+                          res.end(code);
+                        },
+                        (error: Error) => next(error),
+                      );
+                      return;
+                    }
+                    const file = files.get(path);
                     if (!file) return next();
                     res.setHeader('Content-Type', MIME[file.slice(file.lastIndexOf('.'))] ?? 'application/octet-stream');
                     res.setHeader('Cache-Control', IMMUTABLE);
@@ -254,6 +278,47 @@ export function runtime(options: { checkLinks?: 'error' | 'warn' } = {}): AstroI
         }
         logger.info('internal links: all resolve');
       },
+    },
+  };
+}
+
+/**
+ * The dev server's runner worker, bundled into one ES module with Vite's build API (on first
+ * request, then again after {@link invalidate}).
+ *
+ * @param entry absolute path of src/client/worker.ts.
+ * @param define the client's compile-time constants.
+ * @returns `code()` resolving to the module's text (rejecting with the build error), and `invalidate()`.
+ */
+function devWorkerBundle(entry: string, define: Record<string, string>): { code(): Promise<string>; invalidate(): void } {
+  let pending: Promise<string> | null = null;
+  const bundle = async (): Promise<string> => {
+    const { build } = await import('vite');
+    const output = await build({
+      configFile: false,
+      logLevel: 'warn',
+      publicDir: false,
+      define,
+      build: { write: false, minify: false, lib: { entry, formats: ['es'], fileName: 'worker' } },
+    });
+    const outputs = Array.isArray(output) ? output : [output];
+    for (const result of outputs) {
+      if (!('output' in result)) continue;
+      const chunk = result.output.find((o) => o.type === 'chunk' && o.isEntry);
+      if (chunk && chunk.type === 'chunk') return chunk.code;
+    }
+    throw new Error(`bundling ${entry} for the dev server gave no entry chunk`);
+  };
+  return {
+    code() {
+      pending ??= bundle().catch((error: unknown) => {
+        pending = null;
+        throw error;
+      });
+      return pending;
+    },
+    invalidate() {
+      pending = null;
     },
   };
 }
