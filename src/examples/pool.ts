@@ -193,12 +193,20 @@ export class RunnerPool {
       makers.push(first.worker);
     }
     const pool = new RunnerPool(snapshot!, alternateSnapshot!);
-    const rest = await Promise.all(
+    const rest = await Promise.allSettled(
       Array.from({ length: size - makers.length }, () =>
         startWorker({ type: 'init', snapshot: pool.snapshot, alternateSnapshot: pool.alternateSnapshot }),
       ),
     );
-    for (const worker of [...makers, ...rest.map((r) => r.worker)]) pool.adopt(worker);
+    // One worker that cannot start fails the pool: end the ones that did, or they would keep
+    // the process alive.
+    const failed = rest.find((r) => r.status === 'rejected');
+    if (failed) {
+      for (const worker of [...makers, ...rest.flatMap((r) => (r.status === 'fulfilled' ? [r.value.worker] : []))]) void worker.terminate();
+      throw failed.reason;
+    }
+    for (const worker of [...makers, ...rest.map((r) => (r as PromiseFulfilledResult<{ worker: Worker }>).value.worker)])
+      pool.adopt(worker);
     return pool;
   }
 

@@ -110,6 +110,8 @@ export class SandboxedPool {
           child.on('message', (m: FromSandbox) => this.onMessage(m));
           resolve();
         } else if (message.type === 'error') {
+          // Nothing will run in it: end it, or it would keep the verifier's process alive.
+          child.kill('SIGKILL');
           reject(new Error(`the sandbox could not start the runner pool: ${message.message}`));
         }
       };
