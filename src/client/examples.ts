@@ -19,6 +19,9 @@
  * </example-runner>
  * ```
  *
+ * A `runtime=native` example (`data-runtime="native"`: verified with native CPython, it needs what
+ * a browser lacks) gets no Run button; Edit and Copy stay, and its note says why.
+ *
  * Without JavaScript nothing is added: the code and its recorded output read as they are.
  * A link whose hash is `#example-<line>=<code in base64url>` opens that example's editor with the code.
  */
@@ -84,6 +87,8 @@ export class ExampleRunnerElement extends HTMLElement {
   private opening: Promise<void> | null = null;
   private running: RunHandle | null = null;
   private busy = false;
+  /** The example needs native CPython (`data-runtime="native"`): it cannot run here. */
+  private native = false;
   private stopRequested = false;
   private runButton!: HTMLButtonElement;
   private stopButton!: HTMLButtonElement;
@@ -118,6 +123,8 @@ export class ExampleRunnerElement extends HTMLElement {
     this.stopButton.hidden = true;
     this.resetButton.hidden = true;
     this.shareButton.hidden = true;
+    this.native = example.dataset.runtime === 'native';
+    this.runButton.hidden = this.native;
     group.append(this.runButton, this.stopButton, this.editButton, this.resetButton, this.copyButton, this.shareButton);
     this.status = document.createElement('p');
     this.status.className = 'example-run-status';
@@ -162,6 +169,11 @@ export class ExampleRunnerElement extends HTMLElement {
 
   async run(): Promise<void> {
     if (this.busy) return;
+    if (this.native) {
+      // Ctrl+Enter in the editor: say why nothing runs.
+      this.say('This example needs native CPython (see the note under it): it cannot run in your browser.');
+      return;
+    }
     this.busy = true;
     this.stopRequested = false;
     this.runButton.setAttribute('aria-disabled', 'true');
@@ -261,7 +273,7 @@ export class ExampleRunnerElement extends HTMLElement {
       label: `Python code of ${name}, editable`,
       describedBy: hintId,
       onRun: () => void this.run(),
-      onEscape: () => this.runButton.focus(),
+      onEscape: () => (this.native ? this.resetButton : this.runButton).focus(),
       onChange: (value) => {
         this.editedCode = value;
         this.updateShare();

@@ -18,7 +18,8 @@
  * output or whether that output is accepted (and so cached):
  *
  * - in {@link cacheKey}: the block's code and its whole fence meta (`timeout=`, `nondeterministic`,
- *   `ellipsis` and presentation keys alike); the effective time limit (the `timeout=` meta, else the
+ *   `ellipsis`, `runtime` and presentation keys alike); for a `runtime=native` block, the native
+ *   CPython's full version (`sys.version`: its output is that interpreter's); the effective time limit (the `timeout=` meta, else the
  *   default the CLI's `--timeout` or the dev server sets): a block that finishes in 1.5 s passes
  *   under 5 s and fails under 1 s; the output limit in bytes; and, when the recorded output
  *   contains `[...]`, the recorded output itself, because two differing runs are accepted when
@@ -112,12 +113,18 @@ export interface KeyOptions {
   timeoutMs?: number;
   /** Output limit in bytes. Default runner.ts {@link DEFAULT_MAX_OUTPUT_BYTES}. */
   maxOutputBytes?: number;
+  /**
+   * The native CPython's full version (`sys.version`, native.ts `NativeInterpreter.full`): in the
+   * key of `runtime=native` blocks only, which it runs (a patch release can change their output).
+   */
+  nativeVersion?: string;
 }
 
 /**
  * The cache key of one block (sha256, 64 hex digits): the runtime fingerprint, the block's code
- * and fence meta, its effective time limit in ms, the output limit in bytes, and its recorded
- * output when that contains `[...]` (see the module comment for why each is there).
+ * and fence meta, its effective time limit in ms, the output limit in bytes, its recorded
+ * output when that contains `[...]`, and for a `runtime=native` block the native CPython's full
+ * version (see the module comment for why each is there).
  * @param fingerprint from {@link runtimeFingerprint}.
  */
 export function cacheKey(block: ExampleBlock, fingerprint: string, options: KeyOptions = {}): string {
@@ -125,17 +132,20 @@ export function cacheKey(block: ExampleBlock, fingerprint: string, options: KeyO
   const maxOutputBytes = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
   const recorded = block.output?.recorded;
   const wildcards = recorded?.text.includes(ELLIPSIS) ? recorded : null;
+  // Appended only for native blocks, so that the keys of Pyodide blocks stay what they were.
+  const native = block.meta.runtime === 'native' ? [options.nativeVersion ?? null] : [];
   return createHash('sha256')
-    .update(JSON.stringify([fingerprint, block.rawMeta, block.code, timeoutMs, maxOutputBytes, wildcards]))
+    .update(JSON.stringify([fingerprint, block.rawMeta, block.code, timeoutMs, maxOutputBytes, wildcards, ...native]))
     .digest('hex');
 }
 
 /** True for a well-formed {@link RecordedOutput}, as `transcriptFromChunks` makes them. */
 function isRecordedOutput(value: unknown): value is RecordedOutput {
   if (typeof value !== 'object' || value === null) return false;
-  const { text, stderrLines, exitStatus } = value as Partial<RecordedOutput>;
+  const { text, stderrLines, exitStatus, python } = value as Partial<RecordedOutput>;
   return (
     typeof text === 'string' &&
+    (python === undefined || typeof python === 'string') &&
     Number.isInteger(exitStatus) &&
     exitStatus! >= 0 &&
     exitStatus! <= 255 &&

@@ -24,12 +24,18 @@ export function showWhitespace(line: string): string {
 
 /**
  * One line per terminal line, stderr lines marked with {@link STDERR_MARK}, whitespace made
- * visible, and a final `[exit status N]` line: the text both sides of a diff are written in.
+ * visible, a `[CPython 3.N]` line for a native block's output (its `python=`), and a final
+ * `[exit status N]` line: the text both sides of a diff are written in.
  */
 export function transcriptLines(output: RecordedOutput): string[] {
   const stderr = new Set(output.stderrLines);
   const lines = output.text === '' ? [] : output.text.split('\n');
-  return [...lines.map((line, i) => (stderr.has(i + 1) ? STDERR_MARK : '') + showWhitespace(line)), `[exit status ${output.exitStatus}]`];
+  const python = output.python ? [`[CPython ${output.python}]`] : [];
+  return [
+    ...lines.map((line, i) => (stderr.has(i + 1) ? STDERR_MARK : '') + showWhitespace(line)),
+    ...python,
+    `[exit status ${output.exitStatus}]`,
+  ];
 }
 
 /**
@@ -54,12 +60,15 @@ function ellipsisPattern(text: string): RegExp {
 }
 
 /**
- * True when `actual` matches `recorded`: same text, same stderr lines, same exit status; with
+ * True when `actual` matches `recorded`: same text, same stderr lines, same exit status, same
+ * `python` (native blocks, output.ts); with
  * `options.ellipsis`, each {@link ELLIPSIS} in the recorded text matches any text instead and the
  * stderr lines are not compared.
  */
 export function outputsMatch(recorded: RecordedOutput, actual: RecordedOutput, options: CompareOptions): boolean {
   if (recorded.exitStatus !== actual.exitStatus) return false;
+  // A native block's output fence must record its CPython (`python=`), which --update writes.
+  if ((recorded.python ?? null) !== (actual.python ?? null)) return false;
   if (options.ellipsis && recorded.text.includes(ELLIPSIS)) return ellipsisPattern(recorded.text).test(actual.text);
   return recorded.text === actual.text && recorded.stderrLines.join(',') === actual.stderrLines.join(',');
 }

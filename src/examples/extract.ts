@@ -239,6 +239,13 @@ export function extractExamples(
         problem(error.message, output.position!.start.line);
         continue;
       }
+      if (fence.recorded.python && meta.runtime !== 'native') {
+        problem(
+          `python=${fence.recorded.python} records the CPython of a runtime=native block, and this block runs in Pyodide: delete python=${fence.recorded.python} from its output fence`,
+          output.position!.start.line,
+        );
+        continue;
+      }
     }
     blocks.push({
       file,

@@ -116,6 +116,13 @@ export interface PythonMeta {
    * Python prints it too (`a = [1]; a.append(a); print(a)` prints `[1, [...]]`).
    */
   ellipsis: boolean;
+  /**
+   * `runtime=native`: the verifier runs the block with the machine's CPython (native.ts) instead
+   * of Pyodide, for what WebAssembly cannot do; the page shows its recorded output and no Run.
+   */
+  runtime: 'pyodide' | 'native';
+  /** `needs="…"` of a native block: what it needs that a browser lacks, shown in its note; null when absent. */
+  needs: string | null;
 }
 
 /** Keys of our own on a `python` fence, with what each means (shown in errors and `--list`). */
@@ -124,6 +131,9 @@ export const PYTHON_KEYS: Readonly<Record<string, string>> = {
   timeout: 'timeout=30s (or 500ms): time limit for this block instead of the default',
   nondeterministic: 'nondeterministic: output may differ between runs; run once, and [...] in the output fence matches any text',
   ellipsis: 'ellipsis: [...] in the output fence matches any text (the block still runs twice); without it [...] is literal',
+  runtime:
+    "runtime=native: run with the machine's CPython (python3 or --python) under a terminal, for threads, fork, signals and subprocesses; the output fence records python=3.N",
+  needs: 'needs="threads": with runtime=native, what the block needs that a browser lacks, shown on the page',
 };
 
 /**
@@ -144,7 +154,7 @@ export function parseDuration(text: string, key: string): number {
  * Validate a `python` fence's meta.
  *
  * @returns the verifier's view of the meta.
- * @throws MetaError for an unknown key, a `norun` without a reason, or a parse error.
+ * @throws MetaError for an unknown key, a `norun` without a reason, a `runtime` other than `native` (or with `norun`), a `needs` without `runtime=native`, or a parse error.
  */
 export function readPythonMeta(meta: string | null | undefined): PythonMeta {
   const parsed = parseFenceMeta(meta);
@@ -161,6 +171,18 @@ export function readPythonMeta(meta: string | null | undefined): PythonMeta {
       parseDuration(value, key);
       continue;
     }
+    if (key === 'runtime') {
+      if (value !== 'native')
+        throw new MetaError(`runtime takes only the value native (runtime=native); without it the block runs in Pyodide`, 1);
+      if (parsed.has('norun')) throw new MetaError('a block is either norun or runtime=native: remove one of them', 1);
+      continue;
+    }
+    if (key === 'needs') {
+      if (value === true || value.trim() === '') throw new MetaError('needs takes what the block needs, e.g. needs="threads"', 1);
+      if (parsed.get('runtime') !== 'native')
+        throw new MetaError('needs="…" belongs to a runtime=native block: add runtime=native or remove it', 1);
+      continue;
+    }
     if (key === 'nondeterministic' || key === 'ellipsis') {
       if (value !== true) throw new MetaError(`${key} is a flag: write it without a value`, 1);
       continue;
@@ -173,10 +195,13 @@ export function readPythonMeta(meta: string | null | undefined): PythonMeta {
   }
   const norun = parsed.get('norun');
   const timeout = parsed.get('timeout');
+  const needs = parsed.get('needs');
   return {
     norun: typeof norun === 'string' ? norun.trim() : null,
     timeoutMs: typeof timeout === 'string' ? parseDuration(timeout, 'timeout') : null,
     nondeterministic: parsed.has('nondeterministic'),
     ellipsis: parsed.has('nondeterministic') || parsed.has('ellipsis'),
+    runtime: parsed.get('runtime') === 'native' ? 'native' : 'pyodide',
+    needs: typeof needs === 'string' ? needs.trim() : null,
   };
 }

@@ -26,6 +26,11 @@ export interface RecordedOutput {
   stderrLines: number[];
   /** The status the shell reports as `$?`: 0-255. */
   exitStatus: number;
+  /**
+   * `major.minor` of the native CPython that printed it (`python=3.11` in the fence meta), for a
+   * `runtime=native` block (native.ts); absent for Pyodide's.
+   */
+  python?: string;
 }
 
 /**
@@ -103,30 +108,39 @@ export function formatLineRanges(lines: readonly number[]): string {
 
 /**
  * Read an output fence (its meta and body) back into a transcript.
- * @throws MetaError for unknown keys, a non-integer or out-of-range exit, or bad line ranges.
+ * @throws MetaError for unknown keys, a non-integer or out-of-range exit, bad line ranges, or a `python` that is not `N.N`.
  */
 export function readOutputFence(meta: string | null | undefined, body: string): RecordedOutput {
   const parsed = parseFenceMeta(meta);
   let exitStatus = 0;
   let stderrLines: number[] = [];
+  let python: string | undefined;
   for (const [key, value] of parsed) {
-    if (key === 'exit' && typeof value === 'string' && /^\d+$/.test(value) && Number(value) <= 255) {
+    if (key === 'python') {
+      if (typeof value !== 'string' || !/^\d+\.\d+$/.test(value))
+        throw new MetaError('bad value for "python" in output fence meta: expected python=3.N (the CPython of a runtime=native block)', 1);
+      python = value;
+    } else if (key === 'exit' && typeof value === 'string' && /^\d+$/.test(value) && Number(value) <= 255) {
       exitStatus = Number(value);
     } else if (key === 'stderr' && typeof value === 'string') {
       stderrLines = parseLineRanges(value);
     } else if (key === 'exit' || key === 'stderr') {
       throw new MetaError(`bad value for "${key}" in output fence meta: expected exit=N (0-255) or stderr="1-3,5"`, 1);
     } else {
-      throw new MetaError(`unknown output fence meta "${key}": output fences take only stderr="…" and exit=N, which --update writes`, 1);
+      throw new MetaError(
+        `unknown output fence meta "${key}": output fences take only stderr="…", exit=N and python=3.N, which --update writes`,
+        1,
+      );
     }
   }
-  return { text: body, stderrLines, exitStatus };
+  return python === undefined ? { text: body, stderrLines, exitStatus } : { text: body, stderrLines, exitStatus, python };
 }
 
-/** The meta string `verify --update` writes for a transcript (`""` for plain stdout, status 0). */
+/** The meta string `verify --update` writes for a transcript (`""` for plain stdout, status 0, Pyodide), e.g. `stderr="2" exit=143 python=3.11`. */
 export function formatOutputMeta(output: RecordedOutput): string {
   const parts: string[] = [];
   if (output.stderrLines.length) parts.push(`stderr="${formatLineRanges(output.stderrLines)}"`);
   if (output.exitStatus !== 0) parts.push(`exit=${output.exitStatus}`);
+  if (output.python) parts.push(`python=${output.python}`);
   return parts.join(' ');
 }

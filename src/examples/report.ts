@@ -3,6 +3,7 @@
  * reports, so tests can pin the exact wording.
  */
 import { type ContentProblem, extractExamples } from './extract.ts';
+import { nativeSkipReason, type NativeProbe } from './native.ts';
 import type { RecordedOutput } from './output.ts';
 import type { BlockResult, ContentFile, FileReport } from './verify.ts';
 
@@ -51,7 +52,10 @@ export function fileLine(report: FileReport): string {
   return `${mark} ${report.file}  ${parts.join(', ')}`;
 }
 
-/** Details of every failure and error, each starting with `file:line`, ready to print. */
+/**
+ * Details of every failure and error, and the reason of every skipped `runtime=native` block
+ * (`file:line: skipped: …`), each starting with `file:line`, ready to print.
+ */
 export function failureDetails(reports: readonly FileReport[], updateCommand: string): string[] {
   const out: string[] = [];
   for (const report of reports) {
@@ -68,6 +72,8 @@ export function failureDetails(reports: readonly FileReport[], updateCommand: st
         out.push(`${where}: python block has no output fence after it; record one with: ${updateCommand} ${r.block.file}`);
       } else if (r.status === 'failed') {
         out.push(`${where}: ${r.reason}${r.diff ? '\n' + r.diff : ''}`);
+      } else if (r.status === 'skipped' && r.reason) {
+        out.push(`${where}: skipped: ${r.reason}`);
       }
     }
   }
@@ -78,19 +84,32 @@ export function failureDetails(reports: readonly FileReport[], updateCommand: st
  * `--list` inventory: one line per code fence of every language, in source order, as
  * `file:line  state  │ first line` (states: see `FenceEntry` in extract.ts: `run`, `not run: reason`,
  * `output of line N`, `not Python: lang`, `error: message`), then a file's problems that belong to
- * no fence (an MDX syntax error, an unclosed fence) as `file:line  error: message`.
+ * no fence (an MDX syntax error, an unclosed fence) as `file:line  error: message`. A
+ * `runtime=native` block that would run reads `run, natively with CPython 3.N`, or
+ * `skipped: <reason>` when this machine cannot verify it (native.ts `nativeSkipReason`).
  * @param files read content files; each is re-extracted from its `source` for the fence list.
+ * @param native this machine's CPython (native.ts `probeNativePython`); absent: `runtime=native`
+ *   blocks are listed as skipped, like verifyFiles does without one.
  */
-export function inventoryLines(files: readonly Pick<ContentFile, 'file' | 'source'>[]): string[] {
+export function inventoryLines(files: readonly Pick<ContentFile, 'file' | 'source'>[], native?: NativeProbe): string[] {
   const out: string[] = [];
   for (const content of files) {
-    const { problems, fences } = extractExamples(content.file, content.source);
+    const { problems, fences, blocks } = extractExamples(content.file, content.source);
     const fenceLines = new Set(fences.map((f) => f.line));
+    const nativeBlocks = new Map(blocks.filter((b) => b.meta.runtime === 'native').map((b) => [b.line, b]));
+    const stateOf = (line: number, state: string) => {
+      const block = nativeBlocks.get(line);
+      if (!block || !state.startsWith('run')) return state;
+      const skip = nativeSkipReason(block, native);
+      if (skip) return `skipped: ${skip}`;
+      // No skip reason: the probe found a CPython of the block's version.
+      return native && 'interpreter' in native ? `${state}, natively with CPython ${native.interpreter.version}` : state;
+    };
     const entries = [
       ...problems.filter((p) => !fenceLines.has(p.line)).map((p) => ({ line: p.line, text: `${p.file}:${p.line}  error: ${p.message}` })),
       ...fences.map((f) => ({
         line: f.line,
-        text: `${content.file}:${f.line}  ${f.state}${f.firstLine ? `  │ ${f.firstLine.slice(0, 60).trimEnd()}` : ''}`,
+        text: `${content.file}:${f.line}  ${stateOf(f.line, f.state)}${f.firstLine ? `  │ ${f.firstLine.slice(0, 60).trimEnd()}` : ''}`,
       })),
     ];
     for (const entry of entries.sort((a, b) => a.line - b.line)) out.push(entry.text);
@@ -137,7 +156,10 @@ function escapeProperty(text: string): string {
   return escapeData(text).replace(/:/g, '%3A').replace(/,/g, '%2C');
 }
 
-/** `--reporter github`: one `::error file=…,line=…::…` annotation per failure and content error. */
+/**
+ * `--reporter github`: one `::error file=…,line=…::…` annotation per failure and content error,
+ * and a `::warning` per skipped `runtime=native` block (with its reason).
+ */
 export function githubAnnotations(reports: readonly FileReport[]): string[] {
   const out: string[] = [];
   const annotate = (file: string, line: number, title: string, message: string) =>
@@ -148,6 +170,8 @@ export function githubAnnotations(reports: readonly FileReport[]): string[] {
       if (r.status === 'drifted') annotate(r.block.file, r.block.line, 'recorded output drifted', r.diff ?? '');
       else if (r.status === 'missing') annotate(r.block.file, r.block.line, 'missing output fence', 'run npm run verify -- --update');
       else if (r.status === 'failed') annotate(r.block.file, r.block.line, 'example failed', `${r.reason}${r.diff ? '\n' + r.diff : ''}`);
+      else if (r.status === 'skipped' && r.reason)
+        out.push(`::warning file=${escapeProperty(r.block.file)},line=${r.block.line},title=not verified here::${escapeData(r.reason)}`);
     }
   }
   return out;

@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { diffOutputs, literalEllipsis, outputsMatch } from './compare.ts';
 import { extractExamples, type ContentProblem, type ExampleBlock } from './extract.ts';
+import { nativeSkipReason, type NativeProbe } from './native.ts';
 import { transcriptFromChunks, type RecordedOutput } from './output.ts';
 import type { RunResult } from './runner.ts';
 import { type OutputEdit, writeUpdates } from './update.ts';
@@ -24,7 +25,7 @@ export interface BlockResult {
   actual?: RecordedOutput;
   /** Unified diff recorded → actual (`drifted`, `updated`), or first run → second run (nondeterministic). */
   diff?: string;
-  /** Why a `failed` block failed, in one sentence. */
+  /** Why a `failed` block failed, or why a `skipped` native block was not run, in one sentence. */
   reason?: string;
   /** Total run time in ms (absent for skipped and cached blocks). */
   durationMs?: number;
@@ -42,8 +43,11 @@ export interface FileReport {
   written: boolean;
 }
 
-/** One run as the verifier needs it: the runner's result, plus time-limit flags from a pool. */
-export type BlockRun = RunResult & { timedOut?: boolean; killed?: boolean; killReason?: 'delivered' | 'undelivered' };
+/**
+ * One run as the verifier needs it: the runner's result, plus time-limit flags from a pool, and
+ * for a native run the interpreter's `major.minor` (native.ts), recorded as the output's `python`.
+ */
+export type BlockRun = RunResult & { timedOut?: boolean; killed?: boolean; killReason?: 'delivered' | 'undelivered'; python?: string };
 
 /** Anything that runs a block: a {@link RunnerPool} or an {@link ExampleRunner}. */
 export interface BlockRunner {
@@ -74,6 +78,12 @@ export interface VerifyOptions {
   cache?: { store: OutputCache; key: (block: ExampleBlock) => string };
   /** Called after each block with its result, for progress output. */
   onResult?: (result: BlockResult, done: number, total: number) => void;
+  /**
+   * How `runtime=native` blocks run: this machine's CPython (native.ts `probeNativePython`) and a
+   * runner for it (a `NativeRunner`). Without it, or without a usable CPython of the block's
+   * recorded `python=` version, they are skipped with the reason (native.ts `nativeSkipReason`).
+   */
+  native?: { probe: NativeProbe; runner?: BlockRunner };
 }
 
 /** A content file, read and extracted. */
@@ -110,6 +120,23 @@ function runFailure(run: BlockRun, timeoutMs: number | undefined): string | null
   return null;
 }
 
+/**
+ * The runner of `block`: the native one for `runtime=native` (verifyFiles skips such a block when
+ * the probe found no usable CPython).
+ * @throws Error when the probe found one but the caller gave no native runner (a caller's bug).
+ */
+function runnerOf(block: ExampleBlock, options: VerifyOptions): BlockRunner {
+  if (block.meta.runtime !== 'native') return options.runner;
+  if (!options.native?.runner) throw new Error('verifyFiles: options.native has a CPython but no runner for it');
+  return options.native.runner;
+}
+
+/** A run's transcript; a native run's carries its CPython's `major.minor`. */
+function transcriptOf(run: BlockRun): RecordedOutput {
+  const output = transcriptFromChunks(run.chunks, run.exitStatus);
+  return run.python ? { ...output, python: run.python } : output;
+}
+
 /** Options of one run as {@link BlockRunner.run} takes them. */
 type RunRequest = { timeoutMs?: number; shiftHeap?: boolean; alternateSeed?: boolean; fresh?: boolean };
 
@@ -143,8 +170,8 @@ async function firstRun(block: ExampleBlock, options: VerifyOptions): Promise<Fi
   if (cachedOutput)
     return { block, actual: cachedOutput, cached: true, result: compareWithRecorded(block, cachedOutput, { cached: true }) };
   const timeoutMs = block.meta.timeoutMs ?? options.timeoutMs;
-  const run = await options.runner.run(block.code + '\n', { timeoutMs });
-  const actual = transcriptFromChunks(run.chunks, run.exitStatus);
+  const run = await runnerOf(block, options).run(block.code + '\n', { timeoutMs });
+  const actual = transcriptOf(run);
   const first: FirstRun = { block, actual, durationMs: run.durationMs, cached: false, key };
   const failure = runFailure(run, timeoutMs);
   if (failure) first.result = { block, status: 'failed', actual, reason: failure, durationMs: run.durationMs };
@@ -173,9 +200,9 @@ async function secondRun(first: FirstRun, options: VerifyOptions): Promise<Block
   const label = `${block.file}:${block.line}`;
   const timeoutMs = block.meta.timeoutMs ?? options.timeoutMs;
   const code = block.code + '\n';
-  const run = (request: RunRequest) => options.runner.run(code, { timeoutMs, ...request });
+  const run = (request: RunRequest) => runnerOf(block, options).run(code, { timeoutMs, ...request });
   const second = await run({ shiftHeap: true, alternateSeed: true });
-  const again = transcriptFromChunks(second.chunks, second.exitStatus);
+  const again = transcriptOf(second);
   const durationMs = first.durationMs;
   const failure = runFailure(second, timeoutMs);
   if (failure) return { block, status: 'failed', actual: again, reason: failure, durationMs };
@@ -183,11 +210,13 @@ async function secondRun(first: FirstRun, options: VerifyOptions): Promise<Block
   const recorded = block.output?.recorded;
   const bothMatch = compare.ellipsis && recorded && outputsMatch(recorded, first.actual, compare) && outputsMatch(recorded, again, compare);
   if (outputsMatch(first.actual, again, { ellipsis: false }) || bothMatch) return settle(first, options);
+  // Every native run is fresh: no state leaks between them, so their difference is nondeterminism.
+  if (block.meta.runtime === 'native') return nondeterministic(first, again, durationMs);
   // Each run again, in a fresh interpreter under the same conditions: a run that disagrees with
   // its fresh twin while the other agrees with its own was changed by state left behind.
   const [freshFirst, freshSecond] = (
     await Promise.all([run({ fresh: true }), run({ fresh: true, shiftHeap: true, alternateSeed: true })])
-  ).map((r) => transcriptFromChunks(r.chunks, r.exitStatus)) as [RecordedOutput, RecordedOutput];
+  ).map(transcriptOf) as [RecordedOutput, RecordedOutput];
   const plain = { ellipsis: false };
   // A leak is claimed only when one run is the odd one out: the other run and both fresh runs
   // agree. Output that varies by itself (ids, set order, time) makes the fresh runs disagree.
@@ -209,6 +238,12 @@ async function secondRun(first: FirstRun, options: VerifyOptions): Promise<Block
       diff: diffOutputs(`${label} (after other blocks vs in a fresh interpreter)`, leaked, fresh, plain),
     };
   }
+  return nondeterministic(first, again, durationMs);
+}
+
+/** The result of a block whose two runs differ by themselves. */
+function nondeterministic(first: FirstRun, again: RecordedOutput, durationMs: number | undefined): BlockResult {
+  const { block } = first;
   return {
     block,
     status: 'failed',
@@ -216,7 +251,7 @@ async function secondRun(first: FirstRun, options: VerifyOptions): Promise<Block
     durationMs,
     reason:
       'output differs between two runs (nondeterministic): make it deterministic, or mark the fence `nondeterministic` and write [...] where it varies',
-    diff: diffOutputs(`${label} (first run vs second run)`, first.actual, again, plain),
+    diff: diffOutputs(`${block.file}:${block.line} (first run vs second run)`, first.actual, again, { ellipsis: false }),
   };
 }
 
@@ -241,8 +276,14 @@ export async function verifyFiles(files: readonly string[], options: VerifyOptio
     results.set(result.block, result);
     options.onResult?.(result, ++done, jobs.length);
   };
+  // Native blocks this machine cannot verify (no CPython, another minor version) are skipped, never passed.
+  const runnable = jobs.filter((block) => {
+    const reason = nativeSkipReason(block, options.native?.probe);
+    if (reason) report({ block, status: 'skipped', reason });
+    return !reason;
+  });
   const firsts = await Promise.all(
-    jobs.map(async (block) => {
+    runnable.map(async (block) => {
       const first = await firstRun(block, options);
       if (first.result) report(first.result);
       return first;

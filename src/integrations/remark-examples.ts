@@ -26,6 +26,13 @@
  *   <div class="expressive-code">…</div>
  *   <p class="example-note not-content">Not run: threads cannot start in WebAssembly</p>
  * </div>
+ *
+ * <div class="example example-native" data-example-line="40" data-code="…" data-runtime="native">  <!-- runtime=native -->
+ *   <div class="expressive-code">…</div>
+ *   <div class="example-controls"></div>                 <!-- Edit and Copy; the client adds no Run for data-runtime="native" -->
+ *   <p class="example-note example-native-note not-content">Verified with CPython 3.11 on Linux at build time; needs threads, which cannot run in your browser</p>
+ *   <figure class="example-output not-content" data-exit-status="0" data-stderr-lines="">…</figure>
+ * </div>
  * ```
  *
  * `data-code` and `data-example-file` were added for the Run button (src/client/): the client reads
@@ -112,6 +119,20 @@ export function renderOutput(recorded: RecordedOutput): ElementNode {
   );
 }
 
+/** What a native block needs when its fence has no `needs="…"` meta. */
+export const DEFAULT_NATIVE_NEEDS = 'threads, processes or real signals';
+
+/**
+ * The note under a `runtime=native` block.
+ * @param python `major.minor` from its output fence's `python=`, or undefined before it is recorded.
+ * @param needs its `needs="…"` meta, or null for {@link DEFAULT_NATIVE_NEEDS}.
+ * @returns e.g. `Verified with CPython 3.11 on Linux at build time; needs threads, which cannot run in your browser`.
+ */
+export function nativeNote(python: string | undefined, needs: string | null): string {
+  const verified = python ? `Verified with CPython ${python} on Linux at build time` : 'Runs with CPython on Linux at build time';
+  return `${verified}; needs ${needs ?? DEFAULT_NATIVE_NEEDS}, which cannot run in your browser`;
+}
+
 /**
  * Build what replaces one example: the wrapper's attributes and the nodes that follow the code in it.
  *
@@ -129,14 +150,17 @@ export function renderExample(pair: ExamplePair, where: string, file?: string): 
     if (error instanceof MetaError) throw new Error(`${where}: ${error.message}`);
     throw error;
   };
-  let meta: PythonMeta = { norun: null, timeoutMs: null, nondeterministic: false, ellipsis: false };
+  let meta: PythonMeta = { norun: null, timeoutMs: null, nondeterministic: false, ellipsis: false, runtime: 'pyodide', needs: null };
   try {
     meta = readPythonMeta(pair.python.meta);
   } catch (error) {
     located(error);
   }
   const { norun } = meta;
-  const properties: ElementNode['data']['hProperties'] = { className: norun === null ? ['example'] : ['example', 'example-norun'] };
+  const native = meta.runtime === 'native';
+  const properties: ElementNode['data']['hProperties'] = {
+    className: norun !== null ? ['example', 'example-norun'] : native ? ['example', 'example-native'] : ['example'],
+  };
   if (line !== undefined) properties.dataExampleLine = line;
   if (file) properties.dataExampleFile = file;
   if (norun !== null) {
@@ -146,14 +170,22 @@ export function renderExample(pair: ExamplePair, where: string, file?: string): 
   // The source exactly as the verifier runs it (extract.ts normalizes line endings the same way).
   properties.dataCode = pair.python.value.replace(/\r\n?/g, '\n');
   if (meta.ellipsis) properties.dataEllipsis = '';
+  // Native: the browser cannot run it (no Run button, src/client/examples.ts); Edit and Copy stay.
+  if (native) properties.dataRuntime = 'native';
   const after: ElementNode[] = [element('div', { className: ['example-controls'] })];
+  let recorded: RecordedOutput | undefined;
   if (pair.output) {
     try {
-      after.push(renderOutput(readOutputFence(pair.output.meta, pair.output.value)));
+      recorded = readOutputFence(pair.output.meta, pair.output.value);
     } catch (error) {
       located(error);
     }
   }
+  if (native) {
+    const note = nativeNote(recorded?.python, meta.needs);
+    after.push(element('p', { className: ['example-note', 'example-native-note', 'not-content'] }, [text(note)]));
+  }
+  if (recorded) after.push(renderOutput(recorded));
   // A python fence without output yet (not recorded) renders with no figure; verify fails on it anyway.
   return element('div', properties, after);
 }

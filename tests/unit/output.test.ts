@@ -161,7 +161,7 @@ describe('readOutputFence', () => {
 
   test('explains the allowed keys for an unknown one', () => {
     expect(() => readOutputFence('exitcode=1', '')).toThrowErrorMatchingInlineSnapshot(
-      `[MetaError: unknown output fence meta "exitcode": output fences take only stderr="…" and exit=N, which --update writes]`,
+      `[MetaError: unknown output fence meta "exitcode": output fences take only stderr="…", exit=N and python=3.N, which --update writes]`,
     );
   });
 });
