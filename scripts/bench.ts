@@ -112,6 +112,9 @@ try {
   );
   const again = await cli([join(work, 'large')], cwd);
   if (again.blocks.some((b) => b.status !== 'passed')) throw new Error(`re-verify did not pass:\n${again.stderr.slice(-2000)}`);
+  // The cache key holds the verifier's sources: an edit to them during the bench re-runs blocks.
+  const rerun = again.blocks.filter((b) => b.durationMs !== null).length;
+  if (rerun) console.log(`  (${rerun} blocks were run again, not answered from the cache: src/examples changed during the bench)`);
   console.log(`no-change re-verify (whole CLI process, result cache): ${s(again.wallMs)}, peak memory ${gb(again.peak)}`);
 
   // 2. In process, a small corpus: cold time against its floor, and per-example overhead.
