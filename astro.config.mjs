@@ -1,25 +1,37 @@
 // @ts-check
 import starlight from '@astrojs/starlight';
 import { defineConfig } from 'astro/config';
+import { GUIDE_PAGES } from './src/guide.ts';
 import { devVerify } from './src/integrations/dev-verify.ts';
 import { examples } from './src/integrations/remark-examples.ts';
 import { runtime } from './src/integrations/runtime.ts';
+import { readSiteSettings } from './src/site-settings.ts';
 
-/** Placeholder repository: edit links are `${REPO}/edit/main/content/<page>.mdx`. */
-const REPO = 'https://github.com/example/finally-verified';
+// Where the site is published (SITE_URL) and where pages are edited (EDIT_URL): environment
+// variables, unset by default, so that no placeholder address is ever published (README.md,
+// "Publishing the site"). A bad value stops here with a one-line error naming the variable.
+const { site, editBaseUrl } = readSiteSettings(process.env);
+if (!site && process.argv.includes('build')) {
+  console.warn('SITE_URL is not set: building without a sitemap and canonical links (README.md, "Publishing the site")');
+}
 
 export default defineConfig({
-  // Absolute URL of the deployed site: required for the sitemap and canonical URLs.
-  site: 'https://finally-verified.example.org',
+  // Absolute URL of the deployed site: the sitemap and canonical URLs are built from it; without
+  // it Astro publishes neither.
+  site,
   integrations: [
     // Starlight brings @astrojs/mdx (as mdx({ optimize: true })), Expressive Code, the sitemap
     // and Pagefind itself: listing them here again would replace its settings with ours.
     starlight({
       title: 'finally, verified',
       description: 'How Python’s try/finally really behaves, with examples that are executed at build time and whose output is checked.',
-      editLink: { baseUrl: `${REPO}/edit/main/` },
+      // "Edit page" goes to `${EDIT_URL}content/<page>.mdx`; without EDIT_URL no page shows one.
+      editLink: editBaseUrl ? { baseUrl: editBaseUrl } : {},
       // Explicit slugs: a reading order, and a build error if a page goes missing.
-      sidebar: [{ label: 'Guide', items: ['finally', 'finally-vs-with', 'exit-semantics', 'generators-async', 'myths'] }],
+      sidebar: [{ label: 'Guide', items: [...GUIDE_PAGES] }],
+      // Our 404 page (src/pages/404.astro) links every guide page and search; Starlight's own
+      // would also look for a `404` content entry on every build.
+      disable404Route: true,
       customCss: ['./src/styles/examples.css', './src/client/runner.css'],
       // Long code lines wrap (with their indentation) instead of scrolling sideways: nothing on a
       // page needs a horizontal scroll or an extra tab stop. `wrap=false` on a fence opts out.
