@@ -61,13 +61,21 @@ const PROBE_TIMEOUT_MS = 30_000;
 export async function probeNativePython(command: string = DEFAULT_PYTHON): Promise<NativeProbe> {
   const fix = 'install CPython 3 or pass --python PATH';
   const result = await new Promise<{ code: number | null; stdout: string; stderr: string; error?: NodeJS.ErrnoException }>((resolve) => {
-    const child = spawn(command, ['-I', '-c', PROBE], { stdio: ['ignore', 'pipe', 'pipe'], timeout: PROBE_TIMEOUT_MS });
+    const child = spawn(command, ['-I', '-c', PROBE], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Not spawn's `timeout` option: its timer outlives a spawn that fails (ENOENT) and keeps the CLI alive.
+    const timer = setTimeout(() => child.kill('SIGKILL'), PROBE_TIMEOUT_MS).unref();
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', (error) => resolve({ code: null, stdout, stderr, error }));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      resolve({ code: null, stdout, stderr, error });
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
   });
   if (result.error?.code === 'ENOENT') return { unavailable: `no native Python: "${command}" was not found; ${fix}` };
   if (result.error)
@@ -277,10 +285,18 @@ export class NativeRunner implements BlockRunner {
       else if ('error' in message) error = message.error;
     };
     return new Promise<BlockRun>((resolve) => {
-      createInterface({ input: helper.stdout }).on('line', (line) => onMessage(JSON.parse(line) as HelperMessage));
+      createInterface({ input: helper.stdout }).on('line', (line) => {
+        try {
+          onMessage(JSON.parse(line) as HelperMessage);
+        } catch {
+          error ??= `it printed ${JSON.stringify(line.slice(0, 200))}`;
+        }
+      });
       helper.stderr.setEncoding('utf8').on('data', (d: string) => (helperErr += d));
-      helper.on('error', (e) => (error = e.message));
-      helper.on('close', (code, signal) => {
+      let settled = false;
+      const finish = (code: number | null, signal: NodeJS.Signals | null) => {
+        if (settled) return;
+        settled = true;
         for (const timer of timers) clearTimeout(timer);
         if (group) signalGroup('SIGKILL');
         const durationMs = performance.now() - started;
@@ -301,7 +317,13 @@ export class NativeRunner implements BlockRunner {
           ...(killed ? { killReason: 'delivered' as const } : {}),
           python: minor,
         });
+      };
+      helper.on('error', (e) => {
+        error = e.message;
+        // A helper that never started sends no 'close' of its own.
+        if (helper.pid === undefined) finish(null, null);
       });
+      helper.on('close', finish);
     });
   }
 }
