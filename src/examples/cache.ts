@@ -67,7 +67,14 @@ const CACHE_FORMAT = 2;
  * cache: this module and the snapshot format (versioned by {@link CACHE_FORMAT}); extraction
  * (its products, the code and meta, are in the key); the reports; the writer of `--update`.
  */
-export const KEY_INDEPENDENT_SOURCES: readonly string[] = ['cache.ts', 'snapshot-file.ts', 'extract.ts', 'report.ts', 'update.ts'];
+export const KEY_INDEPENDENT_SOURCES: readonly string[] = [
+  'cache.ts',
+  'snapshot-file.ts',
+  'extract.ts',
+  'report.ts',
+  'update.ts',
+  'shard.ts',
+];
 
 /**
  * Receives one warning line (without a `warning: ` prefix), e.g. `ignoring corrupt cache file

@@ -9,13 +9,21 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { lockDownProcess, sandboxGlobals, trackTimers } from './lockdown.ts';
+import { capWasmMemory } from './memory-cap.ts';
 import { ALTERNATE_HASH_SEED, type ExampleRunner } from './runner.ts';
 import { createNodeRunner } from './runner-node.ts';
+import { cacheWasmCompilation } from './wasm-cache.ts';
 import type { HostMessage, WorkerMessage } from './worker-protocol.ts';
 
 // Before any example can run: see lockdown.ts.
 lockDownProcess();
 const timers = trackTimers();
+// Each interpreter's memory is capped (a memory bomb gets MemoryError), and Pyodide's
+// WebAssembly is compiled once for all the interpreters this thread restores.
+const memoryCap = capWasmMemory();
+cacheWasmCompilation();
+/** Runners whose interpreter hit the memory cap: memory never shrinks, so their next run starts fresh. */
+const hitCap = new WeakSet<ExampleRunner>();
 /** Each runner's interpreters see this as their `js` module, not the thread's globalThis. */
 const create = (snapshot?: Uint8Array, hashSeed?: number) => createNodeRunner(snapshot, hashSeed, sandboxGlobals());
 
@@ -50,11 +58,14 @@ async function handle(message: HostMessage): Promise<void> {
     const runner = message.alternateSeed ? alternate : primary;
     if (!runner) throw new Error(`no ${message.alternateSeed ? 'alternate-seed' : 'primary'} interpreter in this worker`);
     timers.begin();
+    const refusals = memoryCap.refusals;
+    const fresh = message.fresh || hitCap.has(runner);
+    hitCap.delete(runner);
     const { chunks: _, ...result } = await runner.run(message.code, {
       interruptBuffer: message.interrupt ? new Int32Array(message.interrupt) : undefined,
       maxOutputBytes: message.maxOutputBytes,
       shiftHeap: message.shiftHeap,
-      fresh: message.fresh,
+      fresh,
       // Raw bytes: the pool decodes them in its own thread, out of the example's reach.
       onBytes: (stream, bytes) => post({ type: 'bytes', id, stream, bytes }),
       // The time limit starts here, not when the job was posted: neither a restore after a
@@ -63,6 +74,7 @@ async function handle(message: HostMessage): Promise<void> {
     });
     // Whatever the block left scheduled on the host never fires (into the next block).
     timers.end();
+    if (memoryCap.refusals !== refusals) hitCap.add(runner);
     post({ type: 'done', id, result });
   }
 }
