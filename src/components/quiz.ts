@@ -1,9 +1,12 @@
 /**
  * Client script of Quiz.astro: hide each quiz's recorded output and explanation until the reader
- * commits to a guess, then reveal both and say whether the guess was right.
+ * commits to a guess, then reveal both and say whether the guess was right; "Try again" hides them
+ * again and clears the guess, for another go.
  *
- * States, on the section's `data-state`: absent (no JavaScript: everything is visible), `pending`
- * (output and explanation hidden by CSS, choices enabled), `answered` (all revealed).
+ * States, on the group's `data-state`: absent (no JavaScript: everything is visible), `pending`
+ * (output, explanation and any live run hidden by CSS, choices enabled), `answered` (all
+ * revealed, choices aria-disabled, "Try again" shown). The verdict and the reset are announced
+ * through the quiz's live region (`.quiz-feedback`, role=status).
  */
 
 function letter(index: number): string {
@@ -15,6 +18,7 @@ function setUp(quiz: HTMLElement): void {
   const answer = Number(quiz.dataset.answer);
   const choices = [...quiz.querySelectorAll<HTMLButtonElement>('.quiz-choice')];
   const skip = quiz.querySelector<HTMLButtonElement>('.quiz-skip');
+  const retry = quiz.querySelector<HTMLButtonElement>('.quiz-retry');
   const feedback = quiz.querySelector<HTMLElement>('.quiz-feedback');
   const rightText = choices[answer]?.querySelector('.quiz-choice-text')?.textContent ?? '';
 
@@ -43,6 +47,22 @@ function setUp(quiz: HTMLElement): void {
     quiz.dispatchEvent(new CustomEvent('quiz:answered', { bubbles: true, detail: { picked, answer, rightText } }));
   };
 
+  /** Back to `pending`: the guess cleared, the output hidden again, focus on the first choice. */
+  const reset = (): void => {
+    if (quiz.dataset.state !== 'answered') return;
+    quiz.dataset.state = 'pending';
+    for (const button of choices) {
+      button.removeAttribute('aria-disabled');
+      button.removeAttribute('data-result');
+      button.setAttribute('aria-pressed', 'false');
+    }
+    feedback?.removeAttribute('tabindex');
+    if (feedback) feedback.textContent = 'Try again: the output is hidden until you pick an answer.';
+    // The Try again button is hidden now: keep keyboard focus in the quiz, on the first answer.
+    choices[0]?.focus();
+    quiz.dispatchEvent(new CustomEvent('quiz:reset', { bubbles: true }));
+  };
+
   choices.forEach((button, index) => {
     button.disabled = false;
     button.setAttribute('aria-pressed', 'false');
@@ -52,13 +72,25 @@ function setUp(quiz: HTMLElement): void {
     skip.disabled = false;
     skip.addEventListener('click', () => reveal(null));
   }
+  if (retry) {
+    retry.disabled = false;
+    retry.addEventListener('click', reset);
+  }
   // The example's Run button (src/client/examples.ts) shows a live output anyway: running the code
   // counts as choosing to see the answer, so reveal the recorded output too, leaving focus on it.
   // Edit and Copy reveal nothing.
-  quiz.querySelector('.quiz-example')?.addEventListener('click', (event) => {
+  const example = quiz.querySelector('.quiz-example');
+  example?.addEventListener('click', (event) => {
     const target = event.target as Element | null;
     if (target?.closest('.example-controls .example-run-button')) reveal(null, false);
   });
+  // A run started another way (Ctrl+Enter in the editor) reveals it too, as soon as its panel
+  // (src/client/session.ts) says it is running: CSS hides a run while the quiz is pending.
+  if (example) {
+    new MutationObserver(() => {
+      if (quiz.dataset.state === 'pending' && example.querySelector('.example-run[data-state="running"]')) reveal(null, false);
+    }).observe(example, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-state'] });
+  }
   quiz.dataset.state = 'pending';
 }
 
