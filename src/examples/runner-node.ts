@@ -1,6 +1,6 @@
 /**
- * Node side of the runner: loads Pyodide from the installed `pyodide` package and runner.py from
- * disk. The browser worker has its own twin that fetches both from the built site.
+ * Node side of the runner: loads Pyodide from the installed `pyodide` package and runner.py and
+ * reset.py from disk. The browser worker has its own twin that fetches both from the built site.
  */
 import { readFile } from 'node:fs/promises';
 import { loadPyodide } from 'pyodide';
@@ -11,13 +11,13 @@ export { version as PYODIDE_VERSION } from 'pyodide';
 
 /**
  * Create an {@link ExampleRunner} for Node.
- * @param snapshot a memory snapshot from another runner of the same Pyodide, runner.py and hash
+ * @param snapshot a memory snapshot from another runner of the same Pyodide, runner sources and hash
  *   seed, to skip the ≈2–3 s cold load (restoring takes ≈0.2 s).
  * @param hashSeed `PYTHONHASHSEED` (default 0; see `RunnerOptions.hashSeed`).
  * @param jsglobals what the interpreter's `js` module is (`RunnerOptions.jsglobals`; default the global scope).
- * @throws if runner.py cannot be read or Pyodide fails to load.
+ * @throws if runner.py or reset.py cannot be read, or Pyodide fails to load.
  */
 export async function createNodeRunner(snapshot?: Uint8Array, hashSeed?: number, jsglobals?: object): Promise<ExampleRunner> {
-  const runnerSource = await readFile(new URL('./runner.py', import.meta.url), 'utf8');
-  return ExampleRunner.create({ loadPyodide, runnerSource, snapshot, hashSeed, jsglobals });
+  const [runner, reset] = await Promise.all(['./runner.py', './reset.py'].map((name) => readFile(new URL(name, import.meta.url), 'utf8')));
+  return ExampleRunner.create({ loadPyodide, runnerSources: { runner: runner!, reset: reset! }, snapshot, hashSeed, jsglobals });
 }

@@ -1,54 +1,41 @@
 """Run one example block the way ``python3 example.py`` runs a script in a terminal.
 
-Loaded into a Pyodide interpreter by runner.ts (the verifier in Node and the reader's browser
-worker load this same file). Entry points: :func:`run` executes a block and returns its exit
-status; :func:`reset` returns the interpreter to the state it had before the first block, or
-reports that it cannot, and then runner.ts replaces the interpreter with a fresh one.
+Loaded into a Pyodide interpreter by runner.ts, beside reset.py (the fresh state between
+blocks); the verifier in Node and the reader's browser worker load these same files. runner.ts
+writes the block to ``example.py`` in the working directory first, as the script file
+``python3 example.py`` reads, so that tracebacks printed from C (``display_source_line``,
+Python/traceback.c: "Exception ignored" reports) show its source lines.
 
-The order of events follows ``Py_RunMain`` (Modules/main.c) and ``Py_FinalizeEx``
-(Python/pylifecycle.c):
+The order of events follows ``Py_RunMain`` (Modules/main.c), ``_PyRun_SimpleFileObject``
+(Python/pythonrun.c) and ``Py_FinalizeEx`` (Python/pylifecycle.c); runner.ts calls, in order:
 
-1. compile the source (SyntaxWarning/SyntaxError are reported here, before any output);
-2. execute it as ``__main__``: ``finally`` blocks run while an exception unwinds;
-3. report an uncaught exception: ``SystemExit`` through ``_Py_HandleSystemExit``
-   (Python/pythonrun.c), anything else through ``sys.excepthook`` (a traceback);
-4. finalize: ``atexit`` callbacks in LIFO order, flush stdout and stderr, then clear
-   ``__main__`` (so generators' ``finally`` and ``__del__`` methods still run), flush again.
+1. :func:`begin`: prepare ``__main__`` and compile (SyntaxWarning/SyntaxError come first);
+2. ``exec`` of the code object, straight from JavaScript, so that no frame of ours sits under
+   the example's ``<module>`` frame;
+3. :func:`report` when an exception escaped: ``flush_io`` (stderr, then stdout), then
+   ``SystemExit`` through ``_Py_HandleSystemExit``, anything else through ``sys.excepthook``;
+4. :func:`end_script`: ``__file__`` and ``__cached__`` leave ``__main__`` (not after
+   ``SystemExit``, which exits from inside ``PyErr_Print``);
+5. :data:`run_exitfuncs` (``atexit._run_exitfuncs``), again straight from JavaScript: CPython
+   calls atexit callbacks with no Python frame, so their reports show none of ours;
+6. :func:`finalize`: the rest of ``Py_FinalizeEx``: ``sys.is_finalizing()`` becomes True, flush
+   (a failure is reported and makes the status 120), collect, then ``finalize_modules``:
+   ``__main__`` and the example's own modules are released and collected before their names
+   are set to None, and flush again.
 """
 
-import _codecs
-import abc
 import atexit
 import builtins
-import codecs
 import gc
 import io
 import linecache
 import os
 import random
-import signal
 import sys
-import time
 import types
+import weakref
 
-
-def _hidden_import(name):
-    """Import ``name`` for the runner's own use without leaving it in ``sys.modules``: an example
-    must see the modules ``python3 example.py`` has at start-up, not ours."""
-    present = name in sys.modules
-    __import__(name)
-    module = sys.modules[name]
-    if not present:
-        del sys.modules[name]
-    return module
-
-
-# Modules whose state lives in C (the ABC cache token, the C locale, faulthandler, the socket
-# default timeout): reset reads and restores it through them.
-_abc = _hidden_import("_abc")
-_locale = _hidden_import("_locale")
-_socket = _hidden_import("_socket")
-faulthandler = _hidden_import("faulthandler")
+import _example_reset as _reset
 
 #: The name tracebacks and warnings give the example, as if run with ``python3 example.py``.
 FILENAME = "example.py"
@@ -57,22 +44,61 @@ FILENAME = "example.py"
 #: (bpo-1054041, Python 3.8), and a shell reports death by signal N as 128 + N.
 SIGINT_STATUS = 128 + 2
 
-#: Folders an example may write to; they are emptied by :func:`reset`. A write anywhere else
-#: taints the interpreter (see :func:`_audit`).
-SCRATCH_DIRS = ("/home/pyodide", "/tmp")
+#: ``$?`` when flushing sys.stdout or sys.stderr failed at exit (``Py_RunMain``: "Value
+#: unlikely to be confused with a non-error exit status or other special meaning").
+FLUSH_FAILED_STATUS = 120
 
-_MISSING = object()
+#: atexit callbacks, LIFO, each failure reported as "Exception ignored in atexit callback"
+#: (``atexit_callfuncs``, Modules/atexitmodule.c); runner.ts calls it from JavaScript.
+run_exitfuncs = atexit._run_exitfuncs
 
-#: The error handlers CPython registers at start-up (Python/codecs.c, ``_PyCodecRegistry_Init``).
-_BUILTIN_ERROR_HANDLERS = (
-    "strict", "ignore", "replace", "xmlcharrefreplace", "backslashreplace", "namereplace",
-    "surrogateescape", "surrogatepass",
+#: The attributes ``finalize_modules_delete_special`` (Python/pylifecycle.c) sets to None.
+_SYS_DELETES = (
+    "path", "argv", "ps1", "ps2", "last_exc", "last_type", "last_value", "last_traceback",
+    "__interactivehook__", "meta_path",
 )
 
-_LOCALE_CATEGORIES = tuple(
-    getattr(_locale, name) for name in ("LC_CTYPE", "LC_COLLATE", "LC_TIME", "LC_MONETARY", "LC_NUMERIC", "LC_MESSAGES")
-    if hasattr(_locale, name)
-)
+#: Written to fd 2 when Pyodide is about to call sys.excepthook for an exception that ended the
+#: block: Pyodide captures fd 2 while the hook runs (its message is what was written), and what
+#: comes before the mark was left in sys.stderr's buffer, which CPython flushes before the hook.
+#: (No NUL in it: Pyodide reads the message as a C string.)
+_MARK = "\x02excepthook-" + os.urandom(8).hex() + "\x03"
+
+
+def _unraisable_args_type():
+    """``sys.UnraisableHookArgs``, which CPython does not name: taken from a hook call."""
+    seen = []
+    previous = sys.unraisablehook
+    sys.unraisablehook = seen.append
+
+    class Raises:
+        def __del__(self):
+            raise RuntimeError
+
+    try:
+        Raises()
+    finally:
+        sys.unraisablehook = previous
+    return type(seen[0])
+
+
+_UnraisableHookArgs = _unraisable_args_type()
+
+
+class _Run:
+    """State of the block being run (one at a time)."""
+
+    #: Between begin() and report()/end_script(): a ``sys.excepthook`` audit event is Pyodide's.
+    running = False
+    #: The block ended with SystemExit (``Py_Exit`` leaves ``__file__`` in ``__main__``).
+    system_exit = False
+    #: The block ended with an unhandled KeyboardInterrupt (``_Py_UnhandledKeyboardInterrupt``).
+    interrupted = False
+    #: The block's sys.stdout and sys.stderr, released at the very end of finalize().
+    streams = None
+
+
+_run = _Run()
 
 
 def _terminal_stdio():
@@ -91,11 +117,37 @@ def _terminal_stdio():
     return stream(1, "strict"), stream(2, "backslashreplace")
 
 
+def _write_stderr(text):
+    """``PyFile_WriteObject`` to sys.stderr, or to fd 2 when it is None or fails (as
+    ``PySys_WriteStderr`` falls back to C's stderr)."""
+    stream = getattr(sys, "stderr", None)
+    if stream is not None:
+        try:
+            stream.write(text)
+            return
+        except BaseException:
+            pass
+    try:
+        os.write(2, text.encode("utf-8", "backslashreplace"))
+    except BaseException:
+        pass
+
+
+def _flush(name):
+    """``flush_io_stream`` (Python/pythonrun.c): flush sys.<name>, ignoring every error."""
+    try:
+        stream = getattr(sys, name, None)
+        if stream is not None:
+            stream.flush()
+    except BaseException:
+        pass
+
+
 def _exit_status_of(exc):
     """The status ``_Py_HandleSystemExit`` derives from ``SystemExit.code``, printing non-ints.
 
     None -> 0; an int -> that int (the OS keeps its low 8 bits; beyond 64 bits, -1); anything else is written
-    to stderr with ``str()`` and a newline, and the status is 1.
+    to stderr with ``str()`` and a newline (to fd 2 when sys.stderr is None), and the status is 1.
     """
     code = exc.code
     if code is None:
@@ -104,19 +156,12 @@ def _exit_status_of(exc):
         # (int)PyLong_AsLongLong(code), -1 on overflow (gh-125842); the OS keeps 8 bits.
         return (code if -(2**63) <= code < 2**63 else -1) & 0xFF
     try:
-        sys.stderr.write(str(code) + "\n")
+        text = str(code)
     except BaseException:
-        pass
+        text = ""
+    _write_stderr(text)
+    _write_stderr("\n")
     return 1
-
-
-def _flush_std_files():
-    """``flush_std_files`` (Python/pylifecycle.c): stdout first, then stderr; errors ignored."""
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except BaseException:
-            pass
 
 
 def _clear_module_dict(namespace):
@@ -130,23 +175,55 @@ def _clear_module_dict(namespace):
             namespace[key] = None
 
 
+def _on_excepthook():
+    """Audit hook for ``sys.excepthook``: flush what sys.stderr holds into Pyodide's capture,
+    then mark where the hook's own output starts (see :data:`_MARK`)."""
+    if not _run.running:
+        return
+    _run.running = False
+    _flush("stderr")
+    try:
+        os.write(2, _MARK.encode())
+    except BaseException:
+        pass
+
+
 def _report(exc, displayed=None):
     """Report an exception that escaped the example, as ``PyErr_Print`` does; return the status.
 
-    ``displayed`` is what ``sys.excepthook`` already wrote to stderr for it: when an exception
-    crosses into JavaScript, Pyodide calls the hook itself (``wrap_exception``), capturing its
-    stderr output, so calling it again would run a custom hook twice.
+    ``displayed`` is what Pyodide captured from fd 2 when the exception crossed into JavaScript
+    (it calls ``sys.excepthook`` itself): what the buffer of sys.stderr held, :data:`_MARK`, then
+    the hook's output. None when the hook has not run (a SyntaxError from compile()).
     """
+    _run.running = False
+    residue, hook_output = "", displayed
+    if displayed is not None and _MARK in displayed:
+        residue, _, hook_output = displayed.partition(_MARK)
+    # flush_io() before PyErr_Print: what stderr held, then stdout's partial line.
+    if residue:
+        _write_stderr(residue)
+    _flush("stderr")
+    _flush("stdout")
     if isinstance(exc, SystemExit):
+        _run.system_exit = True
         # handle_system_exit() runs before PyErr_Print would set sys.last_exc; Pyodide set it
         # when the exception crossed into JavaScript.
         for name in ("last_exc", "last_type", "last_value", "last_traceback"):
             sys.__dict__.pop(name, None)
         return _exit_status_of(exc)
-    if displayed is None:
-        sys.excepthook(type(exc), exc, exc.__traceback__)
-    else:
-        sys.stderr.write(displayed)
+    if isinstance(exc, KeyboardInterrupt):
+        _run.interrupted = True
+    if hook_output is None:
+        try:
+            sys.excepthook(type(exc), exc, exc.__traceback__)
+        except BaseException:
+            pass
+    elif hook_output and getattr(sys, "stderr", None) is not None:
+        # PyErr_Display writes nothing when sys.stderr is None.
+        try:
+            sys.stderr.write(hook_output)
+        except BaseException:
+            pass
     return SIGINT_STATUS if isinstance(exc, KeyboardInterrupt) else 1
 
 
@@ -159,7 +236,9 @@ def begin(source, shift_heap=False):
     ``<module>`` frame, as under CPython), or ``code`` None and the exit status when compiling
     failed (the SyntaxError has been reported).
     """
-    sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__ = _terminal_stdio()
+    _run.streams = _terminal_stdio()
+    sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__ = _run.streams
+    _run.running, _run.system_exit, _run.interrupted = True, False, False
     main = types.ModuleType("__main__")
     main.__file__ = FILENAME
     main.__builtins__ = builtins
@@ -168,8 +247,10 @@ def begin(source, shift_heap=False):
     sys.argv = [FILENAME]
     # Pyodide installs traceback.print_exception as the hook; CPython's is the builtin.
     sys.excepthook = sys.__excepthook__
-    # Tracebacks read source lines through linecache; an mtime of None marks the entry as
-    # not backed by a file, so linecache.checkcache() keeps it.
+    # Tracebacks read source lines through linecache (C tracebacks read example.py itself); an
+    # mtime of None marks the entry as not backed by a file, so linecache.checkcache() keeps
+    # it, and a block that changes directory still shows its lines, as with CPython's absolute
+    # script path.
     linecache.cache[FILENAME] = (len(source), None, source.splitlines(True), FILENAME)
     # CPython seeds the random module from os.urandom at start-up; a reused interpreter must
     # too, or an example's "random" output would depend on the examples before it.
@@ -192,7 +273,7 @@ def _shift_heap():
     classes), a random number chosen by ``os.urandom`` (not the example's ``random``), so that
     the next objects of every size get other addresses than in a run without it. ``id()`` is
     an address in CPython, so output showing one then differs between two verifier runs, as it
-    does between two runs of ``python3``. Freed by :func:`finish`."""
+    does between two runs of ``python3``. Freed by :func:`finalize`."""
     counts = os.urandom(32)
     for size_class, count in enumerate(counts):
         # A bytes object of n bytes takes 33 + n bytes: n below fills the class of 16 * (k + 1).
@@ -201,449 +282,150 @@ def _shift_heap():
 
 
 def report(exc, displayed):
-    """Report the exception that ended the example (``sys.last_exc``) given what Pyodide's call
-    of ``sys.excepthook`` wrote (the JavaScript error's message); return the exit status."""
+    """Report the exception that ended the example (``sys.last_exc``) given the message of the
+    JavaScript error Pyodide made of it (what it captured of fd 2); return the exit status."""
     return _report(exc, displayed)
 
 
-def finish(namespace):
-    """Finalize as ``Py_FinalizeEx`` does: atexit callbacks, flush, clear ``__main__`` (running
-    the ``finally`` of suspended generators and ``__del__`` methods), collect, flush."""
-    atexit._run_exitfuncs()
-    _flush_std_files()
-    sys.modules.pop("__main__", None)
-    for name in ("last_exc", "last_type", "last_value", "last_traceback"):
-        sys.__dict__.pop(name, None)
-    _clear_module_dict(namespace)
-    del namespace
-    _ballast.clear()
-    gc.collect()
-    _flush_std_files()
+def end_script():
+    """The end of ``_PyRun_SimpleFileObject``: ``__file__`` and ``__cached__`` leave
+    ``__main__``, unless the block ended with SystemExit (``Py_Exit`` is called from inside
+    ``PyErr_Print`` and never returns there)."""
+    _run.running = False
+    main = sys.modules.get("__main__")
+    if not _run.system_exit and isinstance(main, types.ModuleType):
+        main.__dict__.pop("__file__", None)
+        main.__dict__.pop("__cached__", None)
 
 
-class _Baseline:
-    """What :func:`reset` restores: captured once per interpreter, before its first block."""
-
-    def _add_namespace(self, namespace, seen):
-        """Restore ``namespace`` (an object's ``__dict__``) and one level of its containers."""
-        if id(namespace) in seen:
-            return
-        seen.add(id(namespace))
-        self.namespaces.append((namespace, dict(namespace)))
-        for value in namespace.values():
-            if type(value) in (list, dict, set) and id(value) not in seen:
-                seen.add(id(value))
-                self.containers.append((value, value.copy()))
-
-    def __init__(self):
-        self.modules = dict(sys.modules)
-        # Module namespaces, and one level of the containers they hold (sys.path,
-        # warnings.filters, linecache.cache, copyreg.dispatch_table, ...): restoring both undoes
-        # rebinding (``builtins.print = ...``) and in-place edits (``sys.path.append``).
-        self.namespaces = []
-        self.containers = []
-        seen = {id(globals())}  # this module's own state (the baseline itself) is not restored
-        for module in self.modules.values():
-            namespace = getattr(module, "__dict__", None)
-            if not isinstance(namespace, dict) or id(namespace) in seen:
-                continue
-            seen.add(id(namespace))
-            self.namespaces.append((namespace, dict(namespace)))
-            for value in namespace.values():
-                if type(value) in (list, dict, set) and id(value) not in seen:
-                    seen.add(id(value))
-                    self.containers.append((value, value.copy()))
-        # Classes and other objects with a __dict__ that baseline modules hold: a change to one
-        # of them (json.JSONEncoder.item_separator = ";") cannot be seen any other way, since
-        # setting a class attribute raises no audit event. Compared with dict equality in C.
-        self.objects = []
-        for namespace, _ in self.namespaces:
-            for value in namespace.values():
-                attrs = _object_dict(value)
-                if attrs is not None and id(value) not in seen:
-                    seen.add(id(value))
-                    self.objects.append((value, attrs, dict(attrs)))
-        self.environ = dict(os.environ)
-        self.cwd = os.getcwd()
-        self.umask = os.umask(0o022)
-        os.umask(self.umask)
-        self.recursion_limit = sys.getrecursionlimit()
-        self.int_max_str_digits = sys.get_int_max_str_digits()
-        self.switch_interval = sys.getswitchinterval()
-        self.asyncgen_hooks = sys.get_asyncgen_hooks()
-        self.gc = (gc.isenabled(), gc.get_threshold())
-        self.signals = {sig: signal.getsignal(sig) for sig in signal.valid_signals()}
-        self.atexit_count = atexit._ncallbacks()
-        logging = sys.modules.get("logging")
-        self.logging = None
-        if logging is not None:
-            root = logging.root
-            manager = logging.Logger.manager
-            self.logging = (root.handlers[:], root.level, root.disabled, manager.disable)
-            self.containers.append((manager.loggerDict, manager.loggerDict.copy()))
-            # Every logger that exists now ("asyncio", "concurrent.futures", placeholders), not
-            # only the root: handlers, level, propagate, disabled, filters and its level cache.
-            for logger in [root, *manager.loggerDict.values()]:
-                self._add_namespace(logger.__dict__, seen)
-        self.gc_debug = gc.get_debug()
-        self.scratch_modes = [(folder, os.stat(folder)) for folder in SCRATCH_DIRS]
-        # State kept in C, outside any module namespace (see _c_state_changes).
-        self.abc_token = _abc.get_cache_token()
-        self.abcs = [(value, set(_abc._get_dump(value)[0])) for value, _, _ in self.objects if isinstance(value, abc.ABCMeta)]
-        self.locale = _locale.setlocale(_locale.LC_ALL)
-        self.locales = {category: _locale.setlocale(category) for category in _LOCALE_CATEGORIES}
-        self.faulthandler = faulthandler.is_enabled()
-        self.socket_timeout = _socket.getdefaulttimeout()
-        self.monitoring_tools = [sys.monitoring.get_tool(tool) for tool in range(6)]
-        self.error_handlers = {name: codecs.lookup_error(name) for name in _BUILTIN_ERROR_HANDLERS}
-        # The asyncio event loop outlives the blocks (Pyodide's WebLoop is made at start-up and
-        # held by the policy, not by a module): its attributes (debug flag, exception handler,
-        # anything an example sets on it) and the policy's are restored like a namespace.
-        self.loop = None
-        events = sys.modules.get("asyncio.events")
-        policy = getattr(events, "_event_loop_policy", None)
-        if policy is not None:
-            self._add_namespace(policy.__dict__, seen)
-            self.loop = getattr(policy, "_default_loop", None)
-            if self.loop is not None:
-                self._add_namespace(self.loop.__dict__, seen)
-        self.tainted = None
-        #: Set by the audit hook when a block creates, changes or removes a file.
-        self.files_changed = False
-
-
-_baseline = None
-_own_namespace = globals()
-#: A copy of this module's namespace, taken by prepare() (filled in place, so the copy holds itself).
-_own_saved = {}
-
-
-def _object_dict(value):
-    """The attribute dict of a class or plain instance held by a module, else None."""
-    if isinstance(value, (types.ModuleType, types.FunctionType, types.BuiltinFunctionType)):
-        return None
+def _unraisable(message, exc):
+    """``PyErr_FormatUnraisable(message)`` with no current frame: sys.unraisablehook, or the
+    default hook when that one fails."""
+    tb = exc.__traceback__
+    # Our own frame is the first of the traceback; CPython's flush is called from C.
+    exc.__traceback__ = tb.tb_next if tb is not None else None
+    args = _UnraisableHookArgs((type(exc), exc, exc.__traceback__, message, None))
+    hook = getattr(sys, "unraisablehook", None)
     try:
-        attrs = object.__getattribute__(value, "__dict__")
-    except Exception:
-        return None
-    return attrs if isinstance(attrs, (dict, types.MappingProxyType)) else None
-
-
-def _restore_objects(b):
-    """Put back the attributes of baseline classes and objects. Instance dicts are patched in
-    place (``logging.shutdown`` closes ``logging.lastResort`` at every exit); a class's dict is a
-    read-only view, so its attributes are set back with setattr/delattr. Returns why the
-    interpreter cannot be reused when that fails, else None."""
-    for value, attrs, saved in b.objects:
+        if hook is None:
+            raise RuntimeError("lost sys.unraisablehook")
+        hook(args)
+    except BaseException:
         try:
-            if len(attrs) == len(saved) and attrs == saved:
-                continue
+            sys.__unraisablehook__(args)
         except BaseException:
             pass
-        if type(attrs) is dict:
-            _restore(attrs, saved)
+
+
+def _flush_std_files():
+    """``flush_std_files`` (Python/pylifecycle.c): flush sys.stdout unless it is missing, None
+    or closed, reporting a failure as "Exception ignored while flushing sys.stdout"; then
+    sys.stderr, silently. Returns False when either failed (the exit status becomes 120)."""
+    ok = True
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name, None)
+        if stream is None:
             continue
         try:
-            for key in [key for key in attrs if key not in saved]:
-                delattr(value, key)
-            for key, item in saved.items():
-                if attrs.get(key, _MISSING) is not item:
-                    setattr(value, key, item)
+            closed = bool(stream.closed)
         except BaseException:
-            return f"cannot restore the class {getattr(value, '__module__', '?')}.{getattr(value, '__qualname__', '?')}"
-    return None
+            closed = False
+        if closed:
+            continue
+        try:
+            stream.flush()
+        except BaseException as exc:
+            ok = False
+            if name == "stdout":
+                _unraisable("Exception ignored while flushing sys.stdout", exc)
+    return ok
 
 
-def _changed(live, saved):
-    """True when a dict/list/set differs from its saved copy (identity of items, no __eq__ calls)."""
-    if len(live) != len(saved):
+def _own_module(module):
+    """True for a module the example made itself: one with no spec (``types.ModuleType``) or
+    loaded from a scratch folder. Standard-library modules it imported are left alone: C state
+    (the codec cache, say) may hold them for later blocks."""
+    spec = module.__dict__.get("__spec__")
+    origin = getattr(spec, "origin", None)
+    if spec is None or not isinstance(origin, str):
         return True
-    if type(live) is dict:
-        return any(live.get(key, _MISSING) is not value for key, value in saved.items())
-    if type(live) is list:
-        return any(a is not b for a, b in zip(live, saved))
-    return live != saved
+    return any(origin.startswith(folder + "/") for folder in _reset.SCRATCH_DIRS)
 
 
-def _restore(live, saved):
-    """Put back the saved items in place. Dicts are patched key by key rather than cleared, so
-    that a ``__del__`` triggered by dropping a value never sees an empty ``builtins``."""
-    if type(live) is list:
-        live[:] = saved
-    elif type(live) is dict:
-        for key in [key for key in live if key not in saved]:
-            del live[key]
-        for key, value in saved.items():
-            if live.get(key, _MISSING) is not value:
-                live[key] = value
-    else:
-        live.clear()
-        live.update(saved)
+def finalize():
+    """The rest of ``Py_FinalizeEx`` after the atexit callbacks; returns False when flushing
+    sys.stdout or sys.stderr failed (``Py_RunMain`` then exits 120).
 
-
-def _taint(reason):
-    if _baseline is not None and _baseline.tainted is None:
-        _baseline.tainted = reason
-
-
-_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
-#: Audit events that change the file system, with the positions of their path arguments: both
-#: ends of a rename or hard link (a file moved out of /tmp into site-packages changes the
-#: destination), the link itself for a symlink (its target is only text).
-_FS_EVENTS = {
-    "os.mkdir": (0,), "os.rename": (0, 1), "os.replace": (0, 1), "os.remove": (0,), "os.rmdir": (0,),
-    "os.truncate": (0,), "os.chmod": (0,), "os.chown": (0,), "os.utime": (0,), "os.symlink": (1,), "os.link": (0, 1),
-}
-
-
-def _outside_scratch(path):
-    """True when ``path`` (str, bytes or PathLike) resolves, through symlinks, outside the scratch
-    folders: a write through ``/tmp/link`` pointing into ``/lib`` changes ``/lib``."""
-    if isinstance(path, int):
-        return False
-    try:
-        path = os.path.realpath(os.fsdecode(path))
-    except Exception:
-        return True
-    return not any(path == d or path.startswith(d + "/") for d in SCRATCH_DIRS)
-
-
-def _audit(event, args):
-    """Audit hook (PEP 578): mark the interpreter tainted on anything :func:`reset` cannot undo.
-
-    Installed once per interpreter; hooks cannot be removed, so it checks a flag and costs a
-    dict lookup per event while no block is running.
+    ``sys.is_finalizing()`` answers True from here (reset.py puts the function back). Then:
+    flush; collect; ``finalize_modules``: the special ``sys`` attributes are set to None (imports
+    fail from here, as at CPython's exit) and the standard streams put back, ``sys.modules`` is
+    emptied, builtins restored, and a collection finalizes ``__main__`` and the example's own
+    modules with their globals intact; those still alive then have their names set to None.
+    What the example hung on standard-library modules is dropped (their namespaces restored)
+    and collected, and everything is flushed again.
     """
-    if _baseline is None:
-        return
-    if event == "open":
-        path, mode, flags = args
-        writes = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (flags & _WRITE_FLAGS)
-        if writes and not isinstance(path, int):
-            _baseline.files_changed = True
-            if _outside_scratch(path):
-                _taint(f"wrote outside {', '.join(SCRATCH_DIRS)}: {path!r}")
-    elif event in _FS_EVENTS:
-        _baseline.files_changed = True
-        for index in _FS_EVENTS[event]:
-            path = args[index]
-            # An fd (fchmod, ftruncate) may be a file opened for reading anywhere.
-            if isinstance(path, int) and event in ("os.chmod", "os.chown") or _outside_scratch(path):
-                _taint(f"{event} outside {', '.join(SCRATCH_DIRS)}")
-    elif event in ("object.__setattr__", "object.__delattr__"):
-        target = args[0]
-        if isinstance(target, type) and target.__module__ != "__main__":
-            module = _baseline.modules.get(target.__module__)
-            if module is not None and getattr(module, target.__qualname__, None) is target:
-                _taint(f"changed the class {target.__module__}.{target.__qualname__}")
-    elif event == "sys.addaudithook" or event.startswith("ctypes.") or event == "sys.monitoring.register_callback":
-        _taint(f"audit event {event}")
-
-
-_registered_codecs = []
-_registered_error_handlers = []
-_register_error = _codecs.register_error
-
-
-def _pending_tasks(loop):
-    """True when ``loop`` holds an unfinished task (``asyncio.all_tasks``, without a running loop)."""
-    tasks = sys.modules.get("asyncio.tasks")
-    if tasks is None:
-        return False
+    finalizing = "".isascii  # a builtin that returns True
+    sys.is_finalizing = finalizing
+    ok = _flush_std_files()
+    _ballast.clear()
+    gc.collect()
+    # finalize_modules_delete_special
+    builtins._ = None
+    for name in _SYS_DELETES:
+        setattr(sys, name, None)
+    for name in ("stdin", "stdout", "stderr"):
+        setattr(sys, name, sys.__dict__.get("__" + name + "__"))
+    # finalize_remove_modules: weak references to the modules the example made, in import order.
+    weaklist = []
+    for name, module in list(sys.modules.items()):
+        if isinstance(module, types.ModuleType) and (name == "__main__" or name not in _reset.baseline_modules()) and _own_module(module):
+            try:
+                weaklist.append(weakref.ref(module))
+            except TypeError:
+                pass
+    module = None
+    sys.modules.clear()
+    gc.collect()
+    # finalize_modules_clear_weaklist: modules imported later first.
+    for ref in reversed(weaklist):
+        module = ref()
+        if module is not None:
+            _clear_module_dict(module.__dict__)
+    module = weaklist = None
+    # Our extension: what the example hung on standard modules (and builtins) goes now, while
+    # its output is still recorded and imports still fail; the next block needs those modules
+    # intact anyway. Then sys itself.
+    _reset.restore_namespaces(keep_sys=True)
+    gc.collect()
+    _reset.restore_namespaces()
+    sys.is_finalizing = finalizing
+    gc.collect()
+    ok = _flush_std_files() and ok
+    # CPython finalizes the standard streams last of all, where a failing flush (a closed fd)
+    # is reported nowhere; so here.
+    hook = sys.unraisablehook
+    sys.unraisablehook = _ignore
     try:
-        return bool(tasks.all_tasks(loop))
-    except Exception:
-        return True
+        _run.streams = None
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook
+    return ok
 
 
-def _wrap_codecs_register():
-    """Route ``codecs.register`` through a wrapper that remembers search functions, because the
-    codec registry lives in C interpreter state that reset cannot otherwise see."""
-    import codecs
+def _ignore(*args):
+    """An unraisable hook that reports nothing."""
 
-    original = codecs.register
 
-    def register(search_function, /):
-        original(search_function)
-        _registered_codecs.append(search_function)
-
-    register.__doc__ = original.__doc__
-    codecs.register = register
-
-    # Error handlers live in the same C registry. The same wrapper serves codecs and _codecs,
-    # the two names an example can reach ``register_error`` by.
-    def register_error(name, error_handler, /):
-        _register_error(name, error_handler)
-        _registered_error_handlers.append(name)
-
-    register_error.__doc__ = _register_error.__doc__
-    codecs.register_error = _codecs.register_error = register_error
+def exit_status(status, flushed):
+    """The final ``$?`` (``Py_RunMain``): 120 when the final flush failed, and 130 after an
+    unhandled KeyboardInterrupt whatever else happened (``exit_sigint``)."""
+    if _run.interrupted:
+        return SIGINT_STATUS
+    return status if flushed else FLUSH_FAILED_STATUS
 
 
 def prepare():
-    """Capture the baseline of a fresh interpreter and install the audit hook (once)."""
-    global _baseline
-    _baseline = None
-    # Not importable by name: runner.ts keeps the module (see installRunner).
-    if getattr(sys.modules.get(__name__), "__dict__", None) is _own_namespace:
-        del sys.modules[__name__]
-    # The seed was read at start-up; `python3 example.py` has no PYTHONHASHSEED in its
-    # environment, and interpreters of different seeds must look alike to the example.
-    os.environ.pop("PYTHONHASHSEED", None)
-    sys.addaudithook(_audit)
-    _wrap_codecs_register()
-    # Pyodide's own start-up registers exactly one atexit callback (logging.shutdown); reset
-    # can put that back. Anything else means reset cannot restore atexit: never reuse.
-    baseline = _Baseline()
-    _baseline = baseline
-    # Move every object alive now into the permanent generation: the collection that
-    # finalization runs after each block then scans only what the block created.
-    gc.collect()
-    gc.freeze()
-    baseline.freeze_count = gc.get_freeze_count()
-    # The runner's own namespace: an example can reach this module (gc.get_referrers, a
-    # frame's globals) and rebind FILENAME or reset; runner.ts holds our functions, and a
-    # change to the namespace discards the interpreter.
-    _own_saved.clear()
-    _own_saved.update(_own_namespace)
-    if baseline.atexit_count != 1 or baseline.logging is None:
-        _taint("unexpected atexit registrations at start-up")
-
-
-def _empty_scratch_dirs(b):
-    """Empty the scratch folders and put back their mode and owner. Returns why they could not
-    be emptied (a folder inside made unreadable, say), else None."""
-    import shutil
-
-    for folder, stat in b.scratch_modes:
-        os.chmod(folder, stat.st_mode & 0o7777)
-        os.chown(folder, stat.st_uid, stat.st_gid)
-        for entry in os.scandir(folder):
-            if entry.is_dir(follow_symlinks=False):
-                shutil.rmtree(entry.path, ignore_errors=True)
-            else:
-                os.unlink(entry.path)
-        if os.listdir(folder):
-            return f"cannot empty {folder}"
-    return None
-
-
-def _c_state_changes(b):
-    """Put back interpreter state kept in C, which no namespace holds. Returns why the
-    interpreter cannot be reused, else None. Each check is a C call or two (microseconds)."""
-    if _abc.get_cache_token() != b.abc_token:
-        # Some ABC registered a class. Registries of the baseline's ABCs cannot be undone in
-        # place (their positive caches may already answer for the new class), so such an
-        # interpreter is not reused; the example's own ABCs die with it, but they may have
-        # filled the baseline ABCs' caches (issubclass walks __subclasses__()), hence the reset.
-        for cls, registry in b.abcs:
-            if set(_abc._get_dump(cls)[0]) != registry:
-                return f"registered a class with the ABC {cls.__module__}.{cls.__qualname__}"
-        for cls, _ in b.abcs:
-            _abc._reset_caches(cls)
-        b.abc_token = _abc.get_cache_token()
-    if _locale.setlocale(_locale.LC_ALL) != b.locale:
-        for category, name in b.locales.items():
-            _locale.setlocale(category, name)
-    if faulthandler.is_enabled() != b.faulthandler:
-        faulthandler.disable()
-    if _socket.getdefaulttimeout() != b.socket_timeout:
-        _socket.setdefaulttimeout(b.socket_timeout)
-    monitoring = sys.monitoring
-    for tool, name in enumerate(b.monitoring_tools):
-        if monitoring.get_tool(tool) != name:
-            if name is not None:
-                return f"sys.monitoring tool {tool} was freed"
-            monitoring.clear_tool_id(tool)
-            monitoring.free_tool_id(tool)
-    while _registered_error_handlers:
-        name = _registered_error_handlers.pop()
-        original = b.error_handlers.get(name)
-        if original is not None:
-            _register_error(name, original)
-        else:
-            _codecs._unregister_error(name)
-    if gc.get_debug() != b.gc_debug:
-        gc.set_debug(b.gc_debug)
-    if gc.get_freeze_count() < b.freeze_count // 2:
-        # gc.unfreeze() moved the start-up objects back into the collected generations: freeze
-        # them again, as prepare() did, so that finalization's collection stays cheap.
-        gc.collect()
-        gc.freeze()
-    return None
-
-
-def reset(memory_bytes, memory_limit):
-    """Return the interpreter to its baseline. Returns None on success, else why it cannot be
-    reused (then runner.ts discards it). ``memory_bytes`` is the WebAssembly memory size now:
-    memory never shrinks, so an interpreter that grew past ``memory_limit`` is not reused."""
-    b = _baseline
-    if b is None:
-        return "no baseline"
-    if b.tainted:
-        return b.tainted
-    if memory_bytes > memory_limit:
-        return f"memory grew to {memory_bytes // 2**20} MiB"
-    if _changed(_own_namespace, _own_saved):
-        return "the runner's own module was changed"
-    if b.loop is not None and _pending_tasks(b.loop):
-        # Its finally would run in a later block (when the task is collected); the next block
-        # gets a fresh interpreter instead.
-        return "an asyncio task was left pending"
-    changed = _restore_objects(b) or _c_state_changes(b)
-    if changed:
-        return changed
-    sys.settrace(None)
-    sys.setprofile(None)
-    for name in [name for name in sys.modules if name not in b.modules]:
-        del sys.modules[name]
-    for namespace, saved in b.namespaces:
-        if _changed(namespace, saved):
-            _restore(namespace, saved)
-    for container, saved in b.containers:
-        if _changed(container, saved):
-            _restore(container, saved)
-    if dict(os.environ) != b.environ:
-        os.environ.clear()
-        os.environ.update(b.environ)
-    os.chdir(b.cwd)
-    os.umask(b.umask)
-    if b.files_changed:
-        # Emptying the scratch folders and dropping import finders' directory caches costs
-        # ~7 ms, so it is done only after a block that touched files.
-        unclean = _empty_scratch_dirs(b)
-        if unclean:
-            return unclean
-        import importlib
-
-        importlib.invalidate_caches()
-        b.files_changed = False
-    sys.setrecursionlimit(b.recursion_limit)
-    sys.set_int_max_str_digits(b.int_max_str_digits)
-    sys.setswitchinterval(b.switch_interval)
-    sys.set_asyncgen_hooks(*b.asyncgen_hooks)
-    gc.enable() if b.gc[0] else gc.disable()
-    gc.set_threshold(*b.gc[1])
-    for sig, handler in b.signals.items():
-        if handler is not None and signal.getsignal(sig) is not handler:
-            try:
-                signal.signal(sig, handler)
-            except (OSError, ValueError):
-                return f"cannot restore the handler of signal {sig}"
-    import codecs
-
-    while _registered_codecs:
-        codecs.unregister(_registered_codecs.pop())
-    atexit._clear()
-    logging = sys.modules["logging"]
-    atexit.register(logging.shutdown)
-    handlers, level, disabled, disable = b.logging
-    root = logging.root
-    root.handlers[:] = handlers
-    root.setLevel(level)
-    root.disabled = disabled
-    logging.disable(disable)
-    # warnings caches each module's decisions in __warningregistry__ keyed by a filters
-    # version: bump it so no decision made under the example's filters survives.
-    sys.modules["warnings"]._filters_mutated()
-    return None
+    """Capture the interpreter's baseline (reset.py) once, before its first block."""
+    _reset.on_excepthook = _on_excepthook
+    _reset.prepare([sys.modules[__name__], _reset])

@@ -106,8 +106,8 @@ export const ALTERNATE_HASH_SEED = 1;
 export interface RunnerOptions {
   /** `loadPyodide` to use (Node: `import { loadPyodide } from 'pyodide'`). */
   loadPyodide: LoadPyodide;
-  /** Text of runner.py (Node reads the file; the browser bundles it). */
-  runnerSource: string;
+  /** Texts of runner.py and reset.py (Node reads the files; the browser bundles them). */
+  runnerSources: RunnerSources;
   /** Where Pyodide's files live; defaults to the package's own folder. */
   indexURL?: string;
   /** A snapshot from {@link ExampleRunner.snapshot} of another runner, to skip the cold load. */
@@ -132,17 +132,26 @@ export interface RunnerOptions {
   jsglobals?: object;
 }
 
+/** The Python half of the runner: src/examples/runner.py (the CPython main sequence) and reset.py (fresh state). */
+export interface RunnerSources {
+  /** Text of runner.py. */
+  runner: string;
+  /** Text of reset.py. */
+  reset: string;
+}
+
 /** Default {@link RunOptions.maxOutputBytes}: 1 MiB. */
 export const DEFAULT_MAX_OUTPUT_BYTES = 1 << 20;
 
-/** Module name runner.py is installed under inside each interpreter. */
+/** Module names runner.py and reset.py are installed under inside each interpreter (runner.py imports the second). */
 const RUNNER_MODULE = '_example_runner';
+const RESET_MODULE = '_example_reset';
 
 /**
- * Install runner.py as a module without a file on the interpreter's file system, so that an
- * example listing `/tmp` or `sys.path` sees nothing of ours.
+ * Install reset.py, then runner.py, as modules without a file on the interpreter's file system,
+ * so that an example listing `/tmp` or `sys.path` sees nothing of ours.
  */
-function installRunner(py: Interpreter, source: string): void {
+function installRunner(py: Interpreter, sources: RunnerSources): void {
   const install = py.runPython(`
 import sys, types
 def _install(name, source):
@@ -151,11 +160,18 @@ def _install(name, source):
     sys.modules[name] = module
 _install`);
   try {
-    install(RUNNER_MODULE, source);
+    install(RESET_MODULE, sources.reset);
+    install(RUNNER_MODULE, sources.runner);
   } finally {
     install.destroy();
   }
 }
+
+/**
+ * Where the block is written before it runs: `example.py` in the working directory, the script
+ * file of `python3 example.py` (runner.py FILENAME; reset.py keeps the working directory).
+ */
+const SCRIPT_PATH = '/home/pyodide/example.py';
 
 /** Folders an example may change (runner.py `SCRATCH_DIRS`); the rest of the file system must not change. */
 const SCRATCH_DIRS = ['/home/pyodide', '/tmp'];
@@ -163,7 +179,15 @@ const SCRATCH_DIRS = ['/home/pyodide', '/tmp'];
 /** Per interpreter: runner.py's functions and the baselines of the checks in isolation.ts. */
 interface RunnerState {
   /** runner.py's entry points, taken before any block runs: prepare() removes the module from `sys.modules`, so an example can neither import it nor swap a function called here. */
-  fns: { begin: PyCallable; report: PyCallable; finish: PyCallable; reset: PyCallable };
+  fns: {
+    begin: PyCallable;
+    report: PyCallable;
+    endScript: PyCallable;
+    runExitfuncs: PyCallable;
+    finalize: PyCallable;
+    exitStatus: PyCallable;
+    reset: PyCallable;
+  };
   files: FilesSnapshot;
   proxies: ProxyWatch;
 }
@@ -250,7 +274,7 @@ export class ExampleRunner {
       ...(options.jsglobals ? { jsglobals: options.jsglobals } : {}),
       _makeSnapshot: true,
     });
-    installRunner(base, options.runnerSource);
+    installRunner(base, options.runnerSources);
     return new ExampleRunner(options, base.makeMemorySnapshot());
   }
 
@@ -268,8 +292,17 @@ export class ExampleRunner {
     py.setStdin({ stdin: () => null });
     installCallbackTracking(py);
     const runner = py.pyimport(RUNNER_MODULE);
-    const fns = { begin: runner.begin, report: runner.report, finish: runner.finish, reset: runner.reset };
-    // (The module proxy stays alive: the function proxies are borrowed from it.)
+    const reset = py.pyimport(RESET_MODULE);
+    const fns = {
+      begin: runner.begin,
+      report: runner.report,
+      endScript: runner.end_script,
+      runExitfuncs: runner.run_exitfuncs,
+      finalize: runner.finalize,
+      exitStatus: runner.exit_status,
+      reset: reset.reset,
+    };
+    // (The module proxies stay alive: the function proxies are borrowed from them.)
     runner.prepare();
     const module = (py as unknown as { _module: Parameters<typeof watchProxies>[0] })._module;
     runnerStates.set(py, { fns, files: captureFiles(py.FS, SCRATCH_DIRS), proxies: watchProxies(module) });
@@ -305,6 +338,10 @@ export class ExampleRunner {
     } finally {
       handedToJs = state.proxies.stop();
     }
+    // After a fault, let a turn of the event loop pass before the result goes out: a promise the
+    // fault rejected (a stack overflow inside a Promise executor) is then reported while this
+    // block still runs, and whatever that does to the thread is this block's, not the next one's.
+    if (result.fault) await new Promise((resolve) => setTimeout(resolve, 0));
     let discarded = result.discarded;
     if (!discarded && handedToJs) discarded = `${handedToJs} Python object(s) handed to JavaScript outlive the block`;
     if (!discarded) {
@@ -369,8 +406,13 @@ export async function runInInterpreter(py: Interpreter, code_: string, options: 
   const exec = py.pyimport('builtins').exec;
   const execStarted = performance.now();
   let namespace: PyProxy | null = null;
+  // The script file, written from JavaScript: Python's audit hook does not see the runner's own write.
+  py.FS.writeFile(SCRIPT_PATH, code_);
   try {
-    const [code, ns, compileStatus] = runner.begin(code_, options.shiftHeap ?? false) as [PyProxy | undefined, PyProxy, number];
+    const begun = runner.begin(code_, options.shiftHeap ?? false) as PyProxy;
+    const [code, ns, compileStatus] = begun as unknown as [PyProxy | undefined, PyProxy, number];
+    // The tuple would keep __main__'s namespace alive past finalization (until JavaScript's GC).
+    begun.destroy();
     namespace = ns;
     exitStatus = compileStatus;
     options.onStart?.();
@@ -397,7 +439,17 @@ export async function runInInterpreter(py: Interpreter, code_: string, options: 
         code.destroy();
       }
     }
-    runner.finish(namespace);
+    // A fatal error that JavaScript inside the block caught (a stack overflow in a Promise
+    // executor) leaves the block "ended normally" but Pyodide unusable: its public API throws.
+    void py.FS;
+    runner.endScript();
+    // __main__ must be collectable when finalization releases it: no proxy may hold it.
+    namespace.destroy();
+    namespace = null;
+    // Called from JavaScript: CPython runs atexit callbacks with no Python frame below them.
+    runner.runExitfuncs();
+    const flushed = runner.finalize() as boolean;
+    exitStatus = runner.exitStatus(exitStatus, flushed) as number;
   } catch (error) {
     const { name, status } = error as { name?: string; status?: unknown };
     if ((name === 'ExitStatus' || name === 'Exit') && typeof status === 'number') {
@@ -412,6 +464,11 @@ export async function runInInterpreter(py: Interpreter, code_: string, options: 
     execMs = performance.now() - execStarted;
     open = false; // anything written later (a reset's stray output) is not this block's
     dropPendingCallbacks(py);
+    try {
+      py.FS.unlink(SCRIPT_PATH);
+    } catch {
+      // The block removed or renamed it: reset.py empties the scratch folder after a block that touched files.
+    }
     if (!discarded) {
       try {
         namespace?.destroy();

@@ -1,0 +1,534 @@
+"""Fresh state between example blocks: the interpreter's baseline and the reset back to it.
+
+Installed into each Pyodide interpreter by runner.ts beside runner.py (the CPython main
+sequence), which calls :func:`restore_namespaces` during finalization. Entry points, called
+from JavaScript: :func:`prepare` captures the baseline of a fresh interpreter before its first
+block; :func:`reset` returns the interpreter to it after a block, or says why it cannot (then
+runner.ts replaces the interpreter with a fresh one restored from a memory snapshot).
+"""
+
+import _codecs
+import abc
+import atexit
+import codecs
+import gc
+import os
+import signal
+import sys
+import types
+
+
+def _hidden_import(name):
+    """Import ``name`` for the runner's own use without leaving it in ``sys.modules``: an example
+    must see the modules ``python3 example.py`` has at start-up, not ours."""
+    present = name in sys.modules
+    __import__(name)
+    module = sys.modules[name]
+    if not present:
+        del sys.modules[name]
+    return module
+
+
+# Modules whose state lives in C (the ABC cache token, the C locale, faulthandler, the socket
+# default timeout): reset reads and restores it through them.
+_abc = _hidden_import("_abc")
+_locale = _hidden_import("_locale")
+_socket = _hidden_import("_socket")
+faulthandler = _hidden_import("faulthandler")
+
+#: Folders an example may write to; they are emptied by :func:`reset`. A write anywhere else
+#: taints the interpreter (see :func:`_audit`).
+SCRATCH_DIRS = ("/home/pyodide", "/tmp")
+
+_MISSING = object()
+
+#: The error handlers CPython registers at start-up (Python/codecs.c, ``_PyCodecRegistry_Init``).
+_BUILTIN_ERROR_HANDLERS = (
+    "strict", "ignore", "replace", "xmlcharrefreplace", "backslashreplace", "namereplace",
+    "surrogateescape", "surrogatepass",
+)
+
+_LOCALE_CATEGORIES = tuple(
+    getattr(_locale, name) for name in ("LC_CTYPE", "LC_COLLATE", "LC_TIME", "LC_MONETARY", "LC_NUMERIC", "LC_MESSAGES")
+    if hasattr(_locale, name)
+)
+
+
+def _std_fds():
+    """What the standard file descriptors 0-2 are (device, inode, mode), None where one is closed:
+    an example that closes fd 1 or redirects it with ``os.dup2`` would write a later block's
+    output somewhere else."""
+    ids = []
+    for fd in (0, 1, 2):
+        try:
+            st = os.fstat(fd)
+            ids.append((st.st_dev, st.st_ino, st.st_rdev, st.st_mode))
+        except OSError:
+            ids.append(None)
+    return ids
+
+
+class _Baseline:
+    """What :func:`reset` restores: captured once per interpreter, before its first block."""
+
+    def _add_namespace(self, namespace, seen):
+        """Restore ``namespace`` (an object's ``__dict__``) and one level of its containers."""
+        if id(namespace) in seen:
+            return
+        seen.add(id(namespace))
+        self.namespaces.append((namespace, dict(namespace)))
+        for value in namespace.values():
+            if type(value) in (list, dict, set) and id(value) not in seen:
+                seen.add(id(value))
+                self.containers.append((value, value.copy()))
+
+    def __init__(self, own):
+        self.modules = dict(sys.modules)
+        # Module namespaces, and one level of the containers they hold (sys.path,
+        # warnings.filters, linecache.cache, copyreg.dispatch_table, ...): restoring both undoes
+        # rebinding (``builtins.print = ...``) and in-place edits (``sys.path.append``).
+        self.namespaces = []
+        self.containers = []
+        # The runner's own modules (the baseline itself) are not restored: they are checked.
+        seen = {id(namespace) for namespace in own}
+        for module in self.modules.values():
+            namespace = getattr(module, "__dict__", None)
+            if not isinstance(namespace, dict) or id(namespace) in seen:
+                continue
+            seen.add(id(namespace))
+            self.namespaces.append((namespace, dict(namespace)))
+            for value in namespace.values():
+                if type(value) in (list, dict, set) and id(value) not in seen:
+                    seen.add(id(value))
+                    self.containers.append((value, value.copy()))
+        # Classes and other objects with a __dict__ that baseline modules hold: a change to one
+        # of them (json.JSONEncoder.item_separator = ";") cannot be seen any other way, since
+        # setting a class attribute raises no audit event. Compared with dict equality in C.
+        self.objects = []
+        for namespace, _ in self.namespaces:
+            for value in namespace.values():
+                attrs = _object_dict(value)
+                if attrs is not None and id(value) not in seen:
+                    seen.add(id(value))
+                    self.objects.append((value, attrs, dict(attrs)))
+        self.environ = dict(os.environ)
+        self.cwd = os.getcwd()
+        self.umask = os.umask(0o022)
+        os.umask(self.umask)
+        self.recursion_limit = sys.getrecursionlimit()
+        self.int_max_str_digits = sys.get_int_max_str_digits()
+        self.switch_interval = sys.getswitchinterval()
+        self.asyncgen_hooks = sys.get_asyncgen_hooks()
+        self.gc = (gc.isenabled(), gc.get_threshold())
+        self.signals = {sig: signal.getsignal(sig) for sig in signal.valid_signals()}
+        self.atexit_count = atexit._ncallbacks()
+        logging = sys.modules.get("logging")
+        self.logging = None
+        if logging is not None:
+            root = logging.root
+            manager = logging.Logger.manager
+            self.logging = (root.handlers[:], root.level, root.disabled, manager.disable)
+            self.containers.append((manager.loggerDict, manager.loggerDict.copy()))
+            # Every logger that exists now ("asyncio", "concurrent.futures", placeholders), not
+            # only the root: handlers, level, propagate, disabled, filters and its level cache.
+            for logger in [root, *manager.loggerDict.values()]:
+                self._add_namespace(logger.__dict__, seen)
+        self.gc_debug = gc.get_debug()
+        self.scratch_modes = [(folder, os.stat(folder)) for folder in SCRATCH_DIRS]
+        # State kept in C, outside any module namespace (see _c_state_changes).
+        self.abc_token = _abc.get_cache_token()
+        self.abcs = [(value, set(_abc._get_dump(value)[0])) for value, _, _ in self.objects if isinstance(value, abc.ABCMeta)]
+        self.locale = _locale.setlocale(_locale.LC_ALL)
+        self.locales = {category: _locale.setlocale(category) for category in _LOCALE_CATEGORIES}
+        self.faulthandler = faulthandler.is_enabled()
+        self.socket_timeout = _socket.getdefaulttimeout()
+        self.monitoring_tools = [sys.monitoring.get_tool(tool) for tool in range(6)]
+        self.error_handlers = {name: codecs.lookup_error(name) for name in _BUILTIN_ERROR_HANDLERS}
+        # The asyncio event loop outlives the blocks (Pyodide's WebLoop is made at start-up and
+        # held by the policy, not by a module): its attributes (debug flag, exception handler,
+        # anything an example sets on it) and the policy's are restored like a namespace.
+        self.loop = None
+        events = sys.modules.get("asyncio.events")
+        policy = getattr(events, "_event_loop_policy", None)
+        if policy is not None:
+            self._add_namespace(policy.__dict__, seen)
+            self.loop = getattr(policy, "_default_loop", None)
+            if self.loop is not None:
+                self._add_namespace(self.loop.__dict__, seen)
+        self.std_fds = _std_fds()
+        self.sys_containers = {id(value) for value in sys.__dict__.values() if type(value) in (list, dict, set)}
+        self.tainted = None
+        #: Set by the audit hook when a block creates, changes or removes a file.
+        self.files_changed = False
+
+
+_baseline = None
+#: The runner's module namespaces (this one and runner.py's) with copies taken by prepare().
+_own = []
+#: Called with no arguments on the audit event ``sys.excepthook`` (runner.py sets it).
+on_excepthook = None
+
+
+def _object_dict(value):
+    """The attribute dict of a class or plain instance held by a module, else None."""
+    if isinstance(value, (types.ModuleType, types.FunctionType, types.BuiltinFunctionType)):
+        return None
+    try:
+        attrs = object.__getattribute__(value, "__dict__")
+    except Exception:
+        return None
+    return attrs if isinstance(attrs, (dict, types.MappingProxyType)) else None
+
+
+def _restore_objects(b):
+    """Put back the attributes of baseline classes and objects. Instance dicts are patched in
+    place (``logging.shutdown`` closes ``logging.lastResort`` at every exit); a class's dict is a
+    read-only view, so its attributes are set back with setattr/delattr. Returns why the
+    interpreter cannot be reused when that fails, else None."""
+    for value, attrs, saved in b.objects:
+        try:
+            if len(attrs) == len(saved) and attrs == saved:
+                continue
+        except BaseException:
+            pass
+        if type(attrs) is dict:
+            _restore(attrs, saved)
+            continue
+        try:
+            for key in [key for key in attrs if key not in saved]:
+                delattr(value, key)
+            for key, item in saved.items():
+                if attrs.get(key, _MISSING) is not item:
+                    setattr(value, key, item)
+        except BaseException:
+            return f"cannot restore the class {getattr(value, '__module__', '?')}.{getattr(value, '__qualname__', '?')}"
+    return None
+
+
+def _changed(live, saved):
+    """True when a dict/list/set differs from its saved copy (identity of items, no __eq__ calls)."""
+    if len(live) != len(saved):
+        return True
+    if type(live) is dict:
+        return any(live.get(key, _MISSING) is not value for key, value in saved.items())
+    if type(live) is list:
+        return any(a is not b for a, b in zip(live, saved))
+    return live != saved
+
+
+def _restore(live, saved):
+    """Put back the saved items in place. Dicts are patched key by key rather than cleared, so
+    that a ``__del__`` triggered by dropping a value never sees an empty ``builtins``."""
+    if type(live) is list:
+        live[:] = saved
+    elif type(live) is dict:
+        for key in [key for key in live if key not in saved]:
+            del live[key]
+        for key, value in saved.items():
+            if live.get(key, _MISSING) is not value:
+                live[key] = value
+    else:
+        live.clear()
+        live.update(saved)
+
+
+def _taint(reason):
+    if _baseline is not None and _baseline.tainted is None:
+        _baseline.tainted = reason
+
+
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+#: Audit events that change the file system, with the positions of their path arguments: both
+#: ends of a rename or hard link (a file moved out of /tmp into site-packages changes the
+#: destination), the link itself for a symlink (its target is only text).
+_FS_EVENTS = {
+    "os.mkdir": (0,), "os.rename": (0, 1), "os.replace": (0, 1), "os.remove": (0,), "os.rmdir": (0,),
+    "os.truncate": (0,), "os.chmod": (0,), "os.chown": (0,), "os.utime": (0,), "os.symlink": (1,), "os.link": (0, 1),
+}
+
+
+def _outside_scratch(path):
+    """True when ``path`` (str, bytes or PathLike) resolves, through symlinks, outside the scratch
+    folders: a write through ``/tmp/link`` pointing into ``/lib`` changes ``/lib``."""
+    if isinstance(path, int):
+        return False
+    try:
+        path = os.path.realpath(os.fsdecode(path))
+    except Exception:
+        return True
+    return not any(path == d or path.startswith(d + "/") for d in SCRATCH_DIRS)
+
+
+def _audit(event, args):
+    """Audit hook (PEP 578): mark the interpreter tainted on anything :func:`reset` cannot undo.
+
+    Installed once per interpreter; hooks cannot be removed, so it checks a flag and costs a
+    dict lookup per event while no block is running.
+    """
+    if _baseline is None:
+        return
+    if event == "sys.excepthook":
+        # PyErr_Print is about to call sys.excepthook: Pyodide's report of an exception that
+        # ends the block (runner.py marks where its output starts).
+        if on_excepthook is not None:
+            on_excepthook()
+    elif event == "open":
+        path, mode, flags = args
+        writes = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (flags & _WRITE_FLAGS)
+        if writes and not isinstance(path, int):
+            _baseline.files_changed = True
+            if _outside_scratch(path):
+                _taint(f"wrote outside {', '.join(SCRATCH_DIRS)}: {path!r}")
+    elif event in _FS_EVENTS:
+        _baseline.files_changed = True
+        for index in _FS_EVENTS[event]:
+            path = args[index]
+            # An fd (fchmod, ftruncate) may be a file opened for reading anywhere.
+            if isinstance(path, int) and event in ("os.chmod", "os.chown") or _outside_scratch(path):
+                _taint(f"{event} outside {', '.join(SCRATCH_DIRS)}")
+    elif event in ("object.__setattr__", "object.__delattr__"):
+        target = args[0]
+        if isinstance(target, type) and target.__module__ != "__main__":
+            module = _baseline.modules.get(target.__module__)
+            if module is not None and getattr(module, target.__qualname__, None) is target:
+                _taint(f"changed the class {target.__module__}.{target.__qualname__}")
+    elif event == "sys.addaudithook" or event.startswith("ctypes.") or event == "sys.monitoring.register_callback":
+        _taint(f"audit event {event}")
+
+
+_registered_codecs = []
+_registered_error_handlers = []
+_register_error = _codecs.register_error
+
+
+def _pending_tasks(loop):
+    """True when ``loop`` holds an unfinished task (``asyncio.all_tasks``, without a running loop)."""
+    tasks = sys.modules.get("asyncio.tasks")
+    if tasks is None:
+        return False
+    try:
+        return bool(tasks.all_tasks(loop))
+    except Exception:
+        return True
+
+
+def _wrap_codecs_register():
+    """Route ``codecs.register`` through a wrapper that remembers search functions, because the
+    codec registry lives in C interpreter state that reset cannot otherwise see."""
+    import codecs
+
+    original = codecs.register
+
+    def register(search_function, /):
+        original(search_function)
+        _registered_codecs.append(search_function)
+
+    register.__doc__ = original.__doc__
+    codecs.register = register
+
+    # Error handlers live in the same C registry. The same wrapper serves codecs and _codecs,
+    # the two names an example can reach ``register_error`` by.
+    def register_error(name, error_handler, /):
+        _register_error(name, error_handler)
+        _registered_error_handlers.append(name)
+
+    register_error.__doc__ = _register_error.__doc__
+    codecs.register_error = _codecs.register_error = register_error
+
+
+def prepare(modules):
+    """Capture the baseline of a fresh interpreter and install the audit hook (once).
+
+    ``modules`` are the runner's own modules (runner.py's and this one): they are removed from
+    ``sys.modules`` (runner.ts holds their functions), so examples cannot import them, and a
+    change to their namespaces discards the interpreter (see :func:`reset`).
+    """
+    global _baseline
+    _baseline = None
+    for module in modules:
+        if sys.modules.get(module.__name__) is module:
+            del sys.modules[module.__name__]
+    # The seed was read at start-up; `python3 example.py` has no PYTHONHASHSEED in its
+    # environment, and interpreters of different seeds must look alike to the example.
+    os.environ.pop("PYTHONHASHSEED", None)
+    sys.addaudithook(_audit)
+    _wrap_codecs_register()
+    # Pyodide's own start-up registers exactly one atexit callback (logging.shutdown); reset
+    # can put that back. Anything else means reset cannot restore atexit: never reuse.
+    baseline = _Baseline([module.__dict__ for module in modules])
+    _baseline = baseline
+    # Move every object alive now into the permanent generation: the collection that
+    # finalization runs after each block then scans only what the block created.
+    gc.collect()
+    gc.freeze()
+    baseline.freeze_count = gc.get_freeze_count()
+    # The runner's own namespaces: an example can reach these modules (gc.get_referrers, a
+    # frame's globals) and rebind FILENAME or reset; runner.ts holds our functions, and a
+    # change to a namespace discards the interpreter. (Copied last, so a copy holds itself.)
+    _own.clear()
+    _own.extend((module.__dict__, {}) for module in modules)
+    for namespace, saved in _own:
+        saved.update(namespace)
+    if baseline.atexit_count != 1 or baseline.logging is None:
+        _taint("unexpected atexit registrations at start-up")
+
+
+def _empty_scratch_dirs(b):
+    """Empty the scratch folders and put back their mode and owner. Returns why they could not
+    be emptied (a folder inside made unreadable, say), else None."""
+    import shutil
+
+    for folder, stat in b.scratch_modes:
+        os.chmod(folder, stat.st_mode & 0o7777)
+        os.chown(folder, stat.st_uid, stat.st_gid)
+        for entry in os.scandir(folder):
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)
+            else:
+                os.unlink(entry.path)
+        if os.listdir(folder):
+            return f"cannot empty {folder}"
+    return None
+
+
+def _c_state_changes(b):
+    """Put back interpreter state kept in C, which no namespace holds. Returns why the
+    interpreter cannot be reused, else None. Each check is a C call or two (microseconds)."""
+    if _abc.get_cache_token() != b.abc_token:
+        # Some ABC registered a class. Registries of the baseline's ABCs cannot be undone in
+        # place (their positive caches may already answer for the new class), so such an
+        # interpreter is not reused; the example's own ABCs die with it, but they may have
+        # filled the baseline ABCs' caches (issubclass walks __subclasses__()), hence the reset.
+        for cls, registry in b.abcs:
+            if set(_abc._get_dump(cls)[0]) != registry:
+                return f"registered a class with the ABC {cls.__module__}.{cls.__qualname__}"
+        for cls, _ in b.abcs:
+            _abc._reset_caches(cls)
+        b.abc_token = _abc.get_cache_token()
+    if _locale.setlocale(_locale.LC_ALL) != b.locale:
+        for category, name in b.locales.items():
+            _locale.setlocale(category, name)
+    if faulthandler.is_enabled() != b.faulthandler:
+        faulthandler.disable()
+    if _socket.getdefaulttimeout() != b.socket_timeout:
+        _socket.setdefaulttimeout(b.socket_timeout)
+    monitoring = sys.monitoring
+    for tool, name in enumerate(b.monitoring_tools):
+        if monitoring.get_tool(tool) != name:
+            if name is not None:
+                return f"sys.monitoring tool {tool} was freed"
+            monitoring.clear_tool_id(tool)
+            monitoring.free_tool_id(tool)
+    while _registered_error_handlers:
+        name = _registered_error_handlers.pop()
+        original = b.error_handlers.get(name)
+        if original is not None:
+            _register_error(name, original)
+        else:
+            _codecs._unregister_error(name)
+    if gc.get_debug() != b.gc_debug:
+        gc.set_debug(b.gc_debug)
+    if gc.get_freeze_count() < b.freeze_count // 2:
+        # gc.unfreeze() moved the start-up objects back into the collected generations: freeze
+        # them again, as prepare() did, so that finalization's collection stays cheap.
+        gc.collect()
+        gc.freeze()
+    return None
+
+
+def baseline_modules():
+    """The module table of the baseline (name -> module), empty before :func:`prepare`."""
+    return _baseline.modules if _baseline is not None else {}
+
+
+def restore_namespaces(keep_sys=False):
+    """Put back the module table, every baseline module namespace and one level of their
+    containers (``sys.path``, ``sys.modules``, ``warnings.filters``...). Called by runner.py's
+    finalization, so that what an example hung on a standard module is finalized before the
+    block ends, and again by :func:`reset`. With ``keep_sys``, ``sys`` and its containers are
+    left as they are (finalization has emptied ``sys.modules``). A no-op without a baseline."""
+    b = _baseline
+    if b is None:
+        return
+    if not keep_sys:
+        for name in [name for name in sys.modules if name not in b.modules]:
+            del sys.modules[name]
+    sys_dict = sys.__dict__
+    for namespace, saved in b.namespaces:
+        if (not keep_sys or namespace is not sys_dict) and _changed(namespace, saved):
+            _restore(namespace, saved)
+    for container, saved in b.containers:
+        if (not keep_sys or id(container) not in b.sys_containers) and _changed(container, saved):
+            _restore(container, saved)
+
+
+def reset(memory_bytes, memory_limit):
+    """Return the interpreter to its baseline. Returns None on success, else why it cannot be
+    reused (then runner.ts discards it). ``memory_bytes`` is the WebAssembly memory size now:
+    memory never shrinks, so an interpreter that grew past ``memory_limit`` is not reused."""
+    b = _baseline
+    if b is None:
+        return "no baseline"
+    if b.tainted:
+        return b.tainted
+    if memory_bytes > memory_limit:
+        return f"memory grew to {memory_bytes // 2**20} MiB"
+    if any(_changed(namespace, saved) for namespace, saved in _own):
+        return "the runner's own module was changed"
+    if _std_fds() != b.std_fds:
+        # (the standard streams themselves are made anew for each block)
+        return "the standard file descriptors 0-2 were closed or redirected"
+    if b.loop is not None and _pending_tasks(b.loop):
+        # Its finally would run in a later block (when the task is collected); the next block
+        # gets a fresh interpreter instead.
+        return "an asyncio task was left pending"
+    changed = _restore_objects(b) or _c_state_changes(b)
+    if changed:
+        return changed
+    sys.settrace(None)
+    sys.setprofile(None)
+    restore_namespaces()
+    if dict(os.environ) != b.environ:
+        os.environ.clear()
+        os.environ.update(b.environ)
+    os.chdir(b.cwd)
+    os.umask(b.umask)
+    if b.files_changed:
+        # Emptying the scratch folders and dropping import finders' directory caches costs
+        # ~7 ms, so it is done only after a block that touched files.
+        unclean = _empty_scratch_dirs(b)
+        if unclean:
+            return unclean
+        import importlib
+
+        importlib.invalidate_caches()
+        b.files_changed = False
+    sys.setrecursionlimit(b.recursion_limit)
+    sys.set_int_max_str_digits(b.int_max_str_digits)
+    sys.setswitchinterval(b.switch_interval)
+    sys.set_asyncgen_hooks(*b.asyncgen_hooks)
+    gc.enable() if b.gc[0] else gc.disable()
+    gc.set_threshold(*b.gc[1])
+    for sig, handler in b.signals.items():
+        if handler is not None and signal.getsignal(sig) is not handler:
+            try:
+                signal.signal(sig, handler)
+            except (OSError, ValueError):
+                return f"cannot restore the handler of signal {sig}"
+    import codecs
+
+    while _registered_codecs:
+        codecs.unregister(_registered_codecs.pop())
+    atexit._clear()
+    logging = sys.modules["logging"]
+    atexit.register(logging.shutdown)
+    handlers, level, disabled, disable = b.logging
+    root = logging.root
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    root.disabled = disabled
+    logging.disable(disable)
+    # warnings caches each module's decisions in __warningregistry__ keyed by a filters
+    # version: bump it so no decision made under the example's filters survives.
+    sys.modules["warnings"]._filters_mutated()
+    return None
