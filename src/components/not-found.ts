@@ -63,5 +63,10 @@ export function initNotFound(): void {
   const label = button.querySelector<HTMLElement>('[data-not-found-query]');
   if (label && query) label.textContent = ` for “${query}”`;
   button.hidden = false;
-  button.addEventListener('click', () => openSearch(query));
+  button.addEventListener('click', (event) => {
+    // Starlight's dialog closes on any click outside it, through a window listener it adds while
+    // opening: this click would reach that listener and close the dialog it just opened.
+    event.stopPropagation();
+    openSearch(query);
+  });
 }
