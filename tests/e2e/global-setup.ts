@@ -55,7 +55,9 @@ export function buildSite(): Promise<void> {
       cwd: ROOT,
       // Vitest sets NODE_ENV=test, which would make Astro build with import.meta.env.DEV true
       // (Starlight then renders its development-only search placeholder).
-      env: { ...process.env, NODE_ENV: 'production', LINK_CHECK: 'warn', NO_COLOR: '1' },
+      // SITE_URL: a site address (RFC 6761's reserved .test), so the sitemap and canonical links are
+      // built and checked (site.test.ts); EDIT_URL stays unset, so no page may show an edit link.
+      env: { ...process.env, NODE_ENV: 'production', LINK_CHECK: 'warn', NO_COLOR: '1', SITE_URL: E2E_SITE_URL, EDIT_URL: '' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -65,6 +67,9 @@ export function buildSite(): Promise<void> {
     child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`npx astro build failed (${code}):\n${output.slice(-4000)}`))));
   });
 }
+
+/** The SITE_URL the site is built with for the browser tests. */
+export const E2E_SITE_URL = 'https://finally-verified.test/';
 
 let servers: StaticServer[] = [];
 

@@ -1,16 +1,17 @@
 /**
- * Quizzes (src/components/Quiz.astro) and guided exercises (Exercise.astro) in a real browser:
- * a quiz hides the recorded output until the reader commits to a guess, then reveals it with a
- * right or wrong verdict (or reveals it without one); an exercise's check, run by the same Pyodide
- * worker as every example, says "Not yet: …" for the starter code and "Pass: …" for a solution
- * typed into the editor.
+ * Quizzes (src/components/Quiz.astro), the home page's run-to-reveal example (RunToReveal.astro)
+ * and guided exercises (Exercise.astro) in a real browser: a quiz hides the recorded output until
+ * the reader commits to a guess, then reveals it with a right or wrong verdict (or reveals it
+ * without one), and "Try again" starts it over; the home page's example hides its output until it
+ * is run; an exercise's check, run by the same Pyodide worker as every example, says "Not yet: …"
+ * for the starter code and "Pass: …" for a solution typed into the editor.
  */
 import { readFile } from 'node:fs/promises';
 import type { Locator, Page } from 'playwright-core';
 import { describe, expect, inject, test } from 'vitest';
 import { splitExercise } from '../../src/components/grade.ts';
 import { pairExamples, parseMdx } from '../../src/examples/extract.ts';
-import { editCode, useBrowser, waitForEnd } from './helpers.ts';
+import { editCode, readLive, useBrowser, waitForEnd } from './helpers.ts';
 import { ROOT } from './paths.ts';
 
 const baseURL = inject('baseURL');
@@ -71,6 +72,85 @@ describe('quizzes', () => {
     expect(await quiz.locator('.quiz-feedback').textContent()).toMatch(new RegExp(`^The answer is ${String.fromCharCode(65 + answer)}\\.`));
     expect(await hidden(quiz.locator('figure.example-output'))).toBe(false);
     expect(await page.evaluate(() => document.activeElement?.classList.contains('quiz-feedback'))).toBe(true);
+  });
+
+  test('"Try again", from the keyboard, hides the output again, clears the guess and says so', async () => {
+    const page = await open('/finally/');
+    const { quiz, answer } = (await quizzes(page))[0]!;
+    const wrong = answer === 0 ? 1 : 0;
+    const retry = quiz.locator('.quiz-retry');
+    expect(await retry.isVisible()).toBe(false);
+    await quiz.locator('.quiz-choice').nth(wrong).click();
+    expect(await retry.isVisible()).toBe(true);
+    await retry.focus();
+    await page.keyboard.press('Enter');
+    expect(await quiz.getAttribute('data-state')).toBe('pending');
+    expect(await hidden(quiz.locator('figure.example-output'))).toBe(true);
+    expect(await hidden(quiz.locator('.quiz-explanation'))).toBe(true);
+    expect(await retry.isVisible()).toBe(false);
+    expect(await quiz.locator('.quiz-feedback').textContent()).toMatch(/^Try again: /);
+    expect(await quiz.locator('.quiz-feedback').getAttribute('role')).toBe('status');
+    for (const choice of await quiz.locator('.quiz-choice').all()) {
+      expect(await choice.getAttribute('aria-pressed')).toBe('false');
+      expect(await choice.getAttribute('aria-disabled')).toBeNull();
+      expect(await choice.getAttribute('data-result')).toBeNull();
+    }
+    // Focus stays in the quiz, on the first choice: Enter picks it.
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-index'))).toBe('0');
+    await quiz.locator('.quiz-choice').nth(answer).focus();
+    await page.keyboard.press('Space');
+    expect(await quiz.locator('.quiz-feedback').textContent()).toMatch(/^Right: [A-Z]\./);
+    expect(await hidden(quiz.locator('figure.example-output'))).toBe(false);
+  });
+
+  test('after "Try again", an earlier run is hidden, and a run started from the editor reveals the answer', async () => {
+    const page = await open('/finally/');
+    const { quiz } = (await quizzes(page))[0]!;
+    const example = quiz.locator('div.example[data-code]');
+    await example.locator('.example-run-button').click();
+    expect(await quiz.getAttribute('data-state')).toBe('answered');
+    await waitForEnd(example);
+    expect(await hidden(example.locator('.example-run'))).toBe(false);
+    await quiz.locator('.quiz-retry').click();
+    expect(await hidden(example.locator('.example-run'))).toBe(true);
+    await example.locator('.example-edit-button').click();
+    await example.locator('.cm-content').focus();
+    await page.keyboard.press('ControlOrMeta+Enter');
+    await expect.poll(() => quiz.getAttribute('data-state')).toBe('answered');
+    expect(await hidden(example.locator('.example-run'))).toBe(false);
+    expect(await quiz.locator('.quiz-feedback').textContent()).toMatch(/^The answer is [A-Z]\./);
+    await waitForEnd(example);
+  });
+});
+
+describe('the home page’s example, hidden until Run', () => {
+  test('its output and explanation stay hidden until it runs; the run matches the revealed record', async () => {
+    const page = await open('/');
+    await page.locator('[data-run-to-reveal][data-state="hidden"]').waitFor();
+    const box = page.locator('[data-run-to-reveal]');
+    const example = box.locator('div.example[data-code]');
+    expect(await hidden(example.locator('figure.example-output'))).toBe(true);
+    expect(await hidden(box.locator('.reveal-explanation'))).toBe(true);
+    expect(await box.locator('.reveal-prompt').isVisible()).toBe(true);
+    await example.locator('.example-run-button').click();
+    expect(await box.getAttribute('data-state')).toBe('revealed');
+    await waitForEnd(example);
+    expect((await readLive(example)).verdict).toBe('match');
+    expect(await hidden(example.locator('figure.example-output'))).toBe(false);
+    expect(await hidden(box.locator('.reveal-explanation'))).toBe(false);
+    expect(await box.locator('.reveal-status').textContent()).toMatch(/^The recorded output is now shown under your run/);
+  });
+
+  test('"Show the output without running" reveals it from the keyboard and keeps focus in the box', async () => {
+    const page = await open('/');
+    await page.locator('[data-run-to-reveal][data-state="hidden"]').waitFor();
+    const box = page.locator('[data-run-to-reveal]');
+    await box.locator('.reveal-show').focus();
+    await page.keyboard.press('Enter');
+    expect(await box.getAttribute('data-state')).toBe('revealed');
+    expect(await hidden(box.locator('figure.example-output'))).toBe(false);
+    expect(await box.locator('.reveal-show').isVisible()).toBe(false);
+    expect(await page.evaluate(() => document.activeElement?.classList.contains('reveal-status'))).toBe(true);
   });
 });
 

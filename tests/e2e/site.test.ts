@@ -1,21 +1,35 @@
 /**
- * Site basics on the built site: readable without JavaScript, search, sidebar, dark mode, 404,
- * sitemap with the site URL, every internal link resolving, the self-hosted runtime and the
- * static hosts' headers file.
+ * Site basics on the built site: readable without JavaScript, search, sidebar, dark mode, the home
+ * page (title, map of the guide, what is executed), the 404 page (every guide page, search),
+ * sitemap and canonical links under SITE_URL and no placeholder address or edit link, every
+ * internal link resolving, the self-hosted runtime and the static hosts' headers file.
  */
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import { GUIDE_PAGES } from '../../src/guide.ts';
 import { checkInternalLinks, PYODIDE_FILES } from '../../src/integrations/runtime.ts';
 import { contentPages, exampleAt, launch, openDisclosures } from './helpers.ts';
 import { DIST, ROOT } from './paths.ts';
 
 const baseURL = inject('baseURL');
 const pages = await contentPages();
-const SITE = 'https://finally-verified.example.org';
+const guidePaths = GUIDE_PAGES.map((slug) => `/${slug}/`);
 let browser: Browser;
+
+/**
+ * The site URL dist/ was built with (SITE_URL; the e2e setup sets one), without its final slash,
+ * read from the home page's canonical link; undefined when it was built without one.
+ */
+async function builtSite(): Promise<string | undefined> {
+  const page = await browser.newPage();
+  await page.goto(`${baseURL}/`);
+  const canonical = await page.locator('link[rel="canonical"]').evaluateAll((links) => links.map((l) => l.getAttribute('href')));
+  await page.close();
+  return canonical[0]?.replace(/\/$/, '');
+}
 
 beforeAll(async () => {
   browser = await launch();
@@ -100,29 +114,132 @@ test('dark mode: the theme switch sets and remembers the theme', async () => {
   await context.close();
 });
 
-test('a missing page answers 404 with the site’s 404 page', async () => {
+describe('the home page', () => {
+  test('its title is not the site title repeated', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${baseURL}/`);
+    const title = await page.title();
+    expect(title).not.toMatch(/^(.+) \| \1$/);
+    expect(title).toMatch(/^finally, verified: \S/);
+    await page.close();
+  });
+
+  test('the map under "The guide" links every guide page, in reading order, each with a question', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${baseURL}/`);
+    const items = await page
+      .locator('.sl-markdown-content h2#the-guide')
+      .locator('xpath=ancestor-or-self::*[contains(@class, "sl-heading-wrapper")][1]/following-sibling::ul[1]/li')
+      .evaluateAll((lis) => lis.map((li) => ({ href: li.querySelector('a')?.getAttribute('href'), text: li.textContent ?? '' })));
+    expect(items.map((item) => item.href)).toEqual(guidePaths);
+    for (const item of items) expect(item.text).toMatch(/\?$/);
+    await page.close();
+  });
+
+  test('"What is executed" gives the counts of the pages’ blocks and every norun reason', async () => {
+    const blocks = pages.flatMap((p) => p.blocks.map((block) => ({ ...block, path: p.path })));
+    const norun = blocks.filter((block) => block.meta.norun !== null);
+    const page = await browser.newPage();
+    await page.goto(`${baseURL}/`);
+    const summary = page.locator('[data-execution-summary]');
+    const count = async (name: string) => Number(await summary.locator(`[data-count="${name}"]`).textContent());
+    expect(await count('executed')).toBe(blocks.length - norun.length);
+    expect(await count('pyodide')).toBe(blocks.filter((b) => b.meta.norun === null && b.meta.runtime !== 'native').length);
+    const listed = await summary
+      .locator('.execution-norun li')
+      .evaluateAll((lis) => lis.map((li) => ({ href: li.querySelector('a')?.getAttribute('href') ?? '', text: li.textContent ?? '' })));
+    expect(listed).toHaveLength(norun.length);
+    norun.forEach((block, i) => {
+      expect(listed[i]!.href.startsWith(block.path)).toBe(true);
+      expect(listed[i]!.text.endsWith(`: ${block.meta.norun}`)).toBe(true);
+    });
+    await page.close();
+  });
+});
+
+describe('the 404 page', () => {
+  test('a missing address answers 404, names it, and links the home page and every guide page', async () => {
+    const page = await browser.newPage();
+    const response = await page.goto(`${baseURL}/exit-semantic/`);
+    expect(response?.status()).toBe(404);
+    expect(await page.locator('h1').textContent()).toMatch(/404/);
+    expect(await page.locator('[data-not-found-path]').textContent()).toBe('/exit-semantic/');
+    const links = await page.locator('.sl-markdown-content a').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+    expect(links).toContain('/');
+    for (const path of guidePaths) expect(links).toContain(path);
+    await page.close();
+  });
+
+  test('its search button, from the keyboard, searches the words of the missing address', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${baseURL}/exit-semantic/`);
+    const button = page.locator('[data-not-found-search]');
+    expect(await button.textContent()).toBe('Search the site for “exit semantic”');
+    await button.focus();
+    await page.keyboard.press('Enter');
+    const field = page.locator('dialog[open] input[type="search"], dialog[open] .pagefind-ui__search-input').first();
+    await field.waitFor();
+    await expect.poll(() => field.inputValue()).toBe('exit semantic');
+    const result = page.locator('dialog[open] .pagefind-ui__result-link').first();
+    await result.waitFor({ timeout: 15_000 });
+    expect(await result.getAttribute('href')).toMatch(/^\/exit-semantics\/(#.*)?$/);
+    await page.close();
+  });
+
+  test('without JavaScript it still lists every guide page, and shows no dead search button', async () => {
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    const page = await context.newPage();
+    await page.goto(`${baseURL}/no-such-page/`);
+    const links = await page.locator('.not-found-pages a').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+    expect(links).toEqual(guidePaths);
+    expect(await page.locator('[data-not-found-search]').isVisible()).toBe(false);
+    await context.close();
+  });
+});
+
+test('the sitemap and the canonical links use the site URL the build was given, and only it', async () => {
+  const site = await builtSite();
+  expect(site, 'dist/ has no canonical link: build it with SITE_URL set (the e2e setup does: delete dist/)').toBeDefined();
+  const index = await readFile(`${DIST}/sitemap-index.xml`, 'utf8');
+  expect(index).toContain(`<loc>${site}/sitemap-0.xml</loc>`);
+  const sitemap = await readFile(`${DIST}/sitemap-0.xml`, 'utf8');
+  const locs = [...sitemap.matchAll(/<loc>([^<]+)<\/loc>/g)].map((m) => m[1]);
+  expect(locs.sort()).toEqual(pages.map((p) => `${site}${p.path}`).sort());
   const page = await browser.newPage();
-  const response = await page.goto(`${baseURL}/no-such-page/`);
-  expect(response?.status()).toBe(404);
-  expect(await page.locator('h1').textContent()).toMatch(/404/);
-  expect(await page.locator('a[href="/"]').count()).toBeGreaterThan(0); // a way back: the site title
+  for (const { path } of pages) {
+    await page.goto(baseURL + path);
+    expect(await page.locator('link[rel="canonical"]').getAttribute('href')).toBe(`${site}${path}`);
+  }
   await page.close();
 });
 
-test('the sitemap lists every page under the site URL', async () => {
-  const index = await readFile(`${DIST}/sitemap-index.xml`, 'utf8');
-  expect(index).toContain(`<loc>${SITE}/sitemap-0.xml</loc>`);
-  const sitemap = await readFile(`${DIST}/sitemap-0.xml`, 'utf8');
-  const locs = [...sitemap.matchAll(/<loc>([^<]+)<\/loc>/g)].map((m) => m[1]);
-  expect(locs.sort()).toEqual(pages.map((p) => `${SITE}${p.path}`).sort());
+test('no built file publishes a placeholder address, and without EDIT_URL no page has an edit link', async () => {
+  const found: string[] = [];
+  for (const entry of await readdir(DIST, { recursive: true, withFileTypes: true })) {
+    // What is published as an address: pages, the sitemap, robots.txt, _headers (Pagefind's own
+    // scripts use example.com as a URL base internally, which no reader sees).
+    if (!entry.isFile() || !/\.(html|xml|txt)$|^_headers$/.test(entry.name)) continue;
+    const file = join(entry.parentPath, entry.name);
+    const text = await readFile(file, 'utf8');
+    for (const placeholder of ['example.org', 'example.com', 'github.com/example/'])
+      if (text.includes(placeholder)) found.push(`${file.slice(DIST.length + 1)}: ${placeholder}`);
+  }
+  expect(found).toEqual([]);
+  const page = await browser.newPage();
+  for (const { path } of pages) {
+    await page.goto(baseURL + path);
+    expect(await page.locator('.sl-editlink, a[href*="/edit/"]').count(), path).toBe(0);
+  }
+  await page.close();
 });
 
 test('every internal link and fragment of the built site resolves', async () => {
-  const broken = await checkInternalLinks(DIST, SITE, '/');
+  const broken = await checkInternalLinks(DIST, await builtSite(), '/');
   expect(broken.map((b) => `dist/${b.page}: ${b.url} (${b.reason})`)).toEqual([]);
 });
 
 test('the link check catches a missing page, a missing fragment and a missing asset', async () => {
+  const SITE = 'https://finally-verified.test';
   const dir = await mkdtemp(join(tmpdir(), 'links-'));
   try {
     await mkdir(join(dir, 'a'));
