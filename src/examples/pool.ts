@@ -50,6 +50,8 @@ export interface PoolRunOptions {
    */
   graceMs?: number;
   maxOutputBytes?: number;
+  /** How long the interrupt may stay untaken before the worker is terminated, in ms. Default {@link UNDELIVERED_INTERRUPT_MS}. */
+  undeliveredMs?: number;
   /** Run with shifted object addresses (runner.ts `RunOptions.shiftHeap`). */
   shiftHeap?: boolean;
   /** Run in the interpreter of hash seed `ALTERNATE_HASH_SEED` instead of seed 0. */
@@ -64,8 +66,12 @@ export const DEFAULT_TIMEOUT_MS = 10_000;
 /** Default grace period in ms between the interrupt being taken and the worker's termination. */
 export const DEFAULT_GRACE_MS = 2000;
 
-/** How long an interrupt may stay untaken before the worker is terminated, in ms (at least the grace). */
-export const UNDELIVERED_INTERRUPT_MS = 3000;
+/**
+ * How long an interrupt may stay untaken before the worker is terminated, in ms (at least the
+ * grace). Wide: a worker thread that gets little CPU (a loaded machine, a restore's background
+ * compilation) takes a while to reach its next check of the interrupt buffer.
+ */
+export const UNDELIVERED_INTERRUPT_MS = 10_000;
 
 /** How often the pool looks whether Pyodide took the interrupt, in ms. */
 const INTERRUPT_POLL_MS = 10;
@@ -319,7 +325,7 @@ export class RunnerPool {
                 graceMs,
               ),
             );
-          } else if (performance.now() - sent >= Math.max(graceMs, UNDELIVERED_INTERRUPT_MS)) {
+          } else if (performance.now() - sent >= Math.max(graceMs, job.options.undeliveredMs ?? UNDELIVERED_INTERRUPT_MS)) {
             clearInterval(poll);
             void this.replace(slot, { discarded: 'worker terminated after the time limit', killReason: 'undelivered' }, true);
           }

@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { loadPyodide } from 'pyodide';
-import { ExampleRunner } from './runner.ts';
+import { ExampleRunner, type RunnerOptions } from './runner.ts';
 
 /** Pyodide's version as installed (part of every cache key and report header). */
 export { version as PYODIDE_VERSION } from 'pyodide';
@@ -14,10 +14,15 @@ export { version as PYODIDE_VERSION } from 'pyodide';
  * @param snapshot a memory snapshot from another runner of the same Pyodide, runner sources and hash
  *   seed, to skip the ≈2–3 s cold load (restoring takes ≈0.2 s).
  * @param hashSeed `PYTHONHASHSEED` (default 0; see `RunnerOptions.hashSeed`).
- * @param jsglobals what the interpreter's `js` module is (`RunnerOptions.jsglobals`; default the global scope).
+ * @param options `RunnerOptions.jsglobals` (what the interpreter's `js` module is; default the global scope) and
+ *   `RunnerOptions.memoryLimitBytes`.
  * @throws if runner.py or reset.py cannot be read, or Pyodide fails to load.
  */
-export async function createNodeRunner(snapshot?: Uint8Array, hashSeed?: number, jsglobals?: object): Promise<ExampleRunner> {
+export async function createNodeRunner(
+  snapshot?: Uint8Array,
+  hashSeed?: number,
+  options: Pick<RunnerOptions, 'jsglobals' | 'memoryLimitBytes'> = {},
+): Promise<ExampleRunner> {
   const [runner, reset] = await Promise.all(['./runner.py', './reset.py'].map((name) => readFile(new URL(name, import.meta.url), 'utf8')));
-  return ExampleRunner.create({ loadPyodide, runnerSources: { runner: runner!, reset: reset! }, snapshot, hashSeed, jsglobals });
+  return ExampleRunner.create({ loadPyodide, runnerSources: { runner: runner!, reset: reset! }, snapshot, hashSeed, ...options });
 }

@@ -25,7 +25,10 @@ cacheWasmCompilation();
 /** Runners whose interpreter hit the memory cap: memory never shrinks, so their next run starts fresh. */
 const hitCap = new WeakSet<ExampleRunner>();
 /** Each runner's interpreters see this as their `js` module, not the thread's globalThis. */
-const create = (snapshot?: Uint8Array, hashSeed?: number) => createNodeRunner(snapshot, hashSeed, sandboxGlobals());
+// An interpreter whose memory grew past half the cap is replaced (memory never shrinks), so every
+// block has at least half the cap to itself.
+const create = (snapshot?: Uint8Array, hashSeed?: number) =>
+  createNodeRunner(snapshot, hashSeed, { jsglobals: sandboxGlobals(), memoryLimitBytes: memoryCap.maxBytes / 2 });
 
 const port = parentPort!;
 let primary: ExampleRunner | null = null;
