@@ -10,6 +10,7 @@ import remarkMdx from 'remark-mdx';
 import remarkParse from 'remark-parse';
 import { unified } from 'unified';
 import { visit } from 'unist-util-visit';
+import { assignExampleIds } from './example-id.ts';
 import { classifyLang, isPythonLang, OUTPUT_LANG } from './languages.ts';
 import { MetaError, readPythonMeta, type PythonMeta } from './meta.ts';
 import { readOutputFence, type RecordedOutput } from './output.ts';
@@ -53,6 +54,8 @@ export interface ExampleBlock {
   codeEnd: number;
   /** The characters that precede the python fence on its line (indentation, `> `), repeated on every line written. */
   linePrefix: string;
+  /** Its stable id on the page (`id=` meta or a hash of its code, src/examples/example-id.ts), as the page's `data-example-id`. */
+  id: string;
 }
 
 /**
@@ -158,13 +161,26 @@ function isClosed(source: string, node: Code): boolean {
 }
 
 /**
+ * The valid `id=` of a python fence's meta, or null (none, or meta with errors: reported elsewhere).
+ * @param meta the fence's raw meta.
+ */
+export function explicitId(meta: string | null | undefined): string | null {
+  try {
+    return readPythonMeta(meta).id;
+  } catch (error) {
+    if (error instanceof MetaError) return null;
+    throw error;
+  }
+}
+
+/**
  * Extract the example blocks of one content file.
  *
  * @param file the path used in reports (e.g. `content/finally.mdx`).
  * @param source the file's text.
  * @returns blocks in source order; every problem found (parse errors, fence languages that name
  *   Python or `output` but are not run, unknown meta, orphan or unclosed fences, output fences on
- *   not-run blocks), sorted by line; and every fence of the file with its state, in source order
+ *   not-run blocks, an `id=` used twice), sorted by line; and every fence of the file with its state, in source order
  *   (empty after an MDX syntax error). A file with problems must not be updated.
  */
 export function extractExamples(
@@ -203,8 +219,13 @@ export function extractExamples(
       message: 'an output fence must come right after a python fence; move it under its example or delete it',
     });
   }
+  // Over every pair, as the renderer does (src/integrations/remark-examples.ts), so that ids match the page's.
+  const { ids, problems: idProblems } = assignExampleIds(
+    pairs.map(({ python }) => ({ line: python.position!.start.line, code: python.value, explicit: explicitId(python.meta) })),
+  );
+  for (const problem of idProblems) problems.push({ file, ...problem });
   const blocks: ExampleBlock[] = [];
-  for (const { python, output } of pairs) {
+  for (const [pairIndex, { python, output }] of pairs.entries()) {
     const line = python.position!.start.line;
     const problem = (message: string, at = line, column?: number) => problems.push({ file, line: at, column, message });
     for (const node of output ? [python, output] : [python]) {
@@ -256,6 +277,7 @@ export function extractExamples(
       output: fence,
       codeEnd: python.position!.end.offset!,
       linePrefix: continuationPrefix(source, python.position!.start.offset!),
+      id: ids[pairIndex]!,
     });
   }
   problems.sort((a, b) => a.line - b.line);

@@ -9,6 +9,8 @@
  * Quoted values may contain the other quote character; there are no escapes.
  */
 
+import { EXPLICIT_ID, HASH_ID } from './example-id.ts';
+
 /** One parsed meta token: `key` holds `true` for a bare flag, else the unquoted value. */
 export type FenceMeta = Map<string, string | true>;
 
@@ -123,6 +125,11 @@ export interface PythonMeta {
   runtime: 'pyodide' | 'native';
   /** `needs="…"` of a native block: what it needs that a browser lacks, shown in its note; null when absent. */
   needs: string | null;
+  /**
+   * `id=…`: the example's stable id on its page (share links, its permalink `#example-<id>`, the
+   * reader's stored edit), instead of the hash of its code (src/examples/example-id.ts); null when absent.
+   */
+  id: string | null;
 }
 
 /** Keys of our own on a `python` fence, with what each means (shown in errors and `--list`). */
@@ -134,6 +141,7 @@ export const PYTHON_KEYS: Readonly<Record<string, string>> = {
   runtime:
     "runtime=native: run with the machine's CPython (python3 or --python) under a terminal, for threads, fork, signals and subprocesses; the output fence records python=3.N",
   needs: 'needs="threads": with runtime=native, what the block needs that a browser lacks, shown on the page',
+  id: 'id=cleanup-order: a stable id for share links and the permalink #example-<id> (a-z, 0-9, -; unique on the page); default: a hash of the code',
 };
 
 /**
@@ -154,7 +162,7 @@ export function parseDuration(text: string, key: string): number {
  * Validate a `python` fence's meta.
  *
  * @returns the verifier's view of the meta.
- * @throws MetaError for an unknown key, a `norun` without a reason, a `runtime` other than `native` (or with `norun`), a `needs` without `runtime=native`, or a parse error.
+ * @throws MetaError for an unknown key, a `norun` without a reason, an `id` not of the form {@link EXPLICIT_ID} (or of the computed {@link HASH_ID} form), a `runtime` other than `native` (or with `norun`), a `needs` without `runtime=native`, or a parse error.
  */
 export function readPythonMeta(meta: string | null | undefined): PythonMeta {
   const parsed = parseFenceMeta(meta);
@@ -183,6 +191,16 @@ export function readPythonMeta(meta: string | null | undefined): PythonMeta {
         throw new MetaError('needs="…" belongs to a runtime=native block: add runtime=native or remove it', 1);
       continue;
     }
+    if (key === 'id') {
+      if (value === true || value === '') throw new MetaError('id needs a value, e.g. id=cleanup-order', 1);
+      if (!EXPLICIT_ID.test(value) || HASH_ID.test(value)) {
+        throw new MetaError(
+          `id=${JSON.stringify(value)} is not a valid id: use lower-case letters, digits and hyphens, starting with a letter, at most 64 characters, and not 8 hex digits (the form of computed ids), e.g. id=cleanup-order`,
+          1,
+        );
+      }
+      continue;
+    }
     if (key === 'nondeterministic' || key === 'ellipsis') {
       if (value !== true) throw new MetaError(`${key} is a flag: write it without a value`, 1);
       continue;
@@ -196,6 +214,7 @@ export function readPythonMeta(meta: string | null | undefined): PythonMeta {
   const norun = parsed.get('norun');
   const timeout = parsed.get('timeout');
   const needs = parsed.get('needs');
+  const id = parsed.get('id');
   return {
     norun: typeof norun === 'string' ? norun.trim() : null,
     timeoutMs: typeof timeout === 'string' ? parseDuration(timeout, 'timeout') : null,
@@ -203,5 +222,6 @@ export function readPythonMeta(meta: string | null | undefined): PythonMeta {
     ellipsis: parsed.has('nondeterministic') || parsed.has('ellipsis'),
     runtime: parsed.get('runtime') === 'native' ? 'native' : 'pyodide',
     needs: typeof needs === 'string' ? needs.trim() : null,
+    id: typeof id === 'string' ? id : null,
   };
 }

@@ -8,11 +8,14 @@
  *
  * ```html
  * <div class="example" data-example-line="12"          <!-- line of the python fence: the verifier's id is file:line -->
+ *      id="example-3f2a9c01" data-example-id="3f2a9c01"  <!-- stable id: id= meta or a hash of the code (src/examples/example-id.ts) -->
  *      data-example-file="content/finally.mdx"           <!-- that file, relative to the project root (when known) -->
  *      data-code="print(&quot;hi&quot;)"                   <!-- the block's source as the verifier runs it (runnable examples only) -->
  *      data-ellipsis="">                                  <!-- only when [...] in its output is a wildcard (ellipsis or nondeterministic meta) -->
  *   <div class="expressive-code">…</div>                 <!-- the python fence, untouched, highlighted by Expressive Code -->
- *   <div class="example-controls"></div>                 <!-- empty: the Run button goes here (runnable examples only) -->
+ *   <div class="example-controls">                       <!-- the Run button goes here -->
+ *     <a class="example-button example-permalink" href="#example-3f2a9c01">Permalink<span class="sr-only"> to this example</span></a>
+ *   </div>
  *   <figure class="example-output not-content" data-exit-status="1" data-stderr-lines="2-3">
  *     <figcaption>Output</figcaption>
  *     <pre class="example-transcript"><span class="line">stdout text</span>
@@ -22,14 +25,15 @@
  *   </figure>
  * </div>
  *
- * <div class="example example-norun" data-example-line="30">
+ * <div class="example example-norun" data-example-line="30" id="example-…" data-example-id="…">
  *   <div class="expressive-code">…</div>
  *   <p class="example-note not-content">Not run: threads cannot start in WebAssembly</p>
+ *   <div class="example-controls"><a class="example-button example-permalink" …>…</a></div>
  * </div>
  *
  * <div class="example example-native" data-example-line="40" data-code="…" data-runtime="native">  <!-- runtime=native -->
  *   <div class="expressive-code">…</div>
- *   <div class="example-controls"></div>                 <!-- Edit and Copy; the client adds no Run for data-runtime="native" -->
+ *   <div class="example-controls">…</div>                <!-- Edit and Copy; the client adds no Run for data-runtime="native" -->
  *   <p class="example-note example-native-note not-content">Verified with CPython 3.11 on Linux at build time; needs threads, which cannot run in your browser</p>
  *   <figure class="example-output not-content" data-exit-status="0" data-stderr-lines="">…</figure>
  * </div>
@@ -37,7 +41,9 @@
  *
  * `data-code` and `data-example-file` were added for the Run button (src/client/): the client reads
  * the source from there rather than from the highlighted HTML; `data-ellipsis` tells it to compare
- * as the verifier does (src/examples/compare.ts). Everything else is as it was.
+ * as the verifier does (src/examples/compare.ts). The `id`, `data-example-id` and the permalink
+ * were added for share links and stored edits, which must survive a change of line (the client
+ * moves the permalink into its button group). Everything else is as it was.
  *
  * Transcript lines are `span.line`, separated by `"\n"` text nodes; a line's text is its text
  * minus any `.example-stream-label` (a visually hidden label telling screen readers the line came
@@ -55,7 +61,8 @@
 import { isAbsolute, relative, sep } from 'node:path';
 import type { AstroIntegration } from 'astro';
 import type { Code, Root, RootContent, Text } from 'mdast';
-import { pairExamples, type ExamplePair } from '../examples/extract.ts';
+import { ANCHOR_PREFIX, assignExampleIds } from '../examples/example-id.ts';
+import { explicitId, pairExamples, type ExamplePair } from '../examples/extract.ts';
 import { PYTHON_LANG } from '../examples/languages.ts';
 import { MetaError, readPythonMeta, type PythonMeta } from '../examples/meta.ts';
 import { formatLineRanges, readOutputFence, type RecordedOutput } from '../examples/output.ts';
@@ -139,22 +146,23 @@ export function nativeNote(python: string | undefined, needs: string | null): st
  * @param pair a python fence and its output fence (or null), from {@link pairExamples}.
  * @param where `file:line` of the python fence, for error messages.
  * @param file the content file's path relative to the project root, written as `data-example-file`.
+ * @param id the example's stable id on its page ({@link pageExampleIds}), written as `data-example-id` and `id="example-<id>"`.
  * @returns the `div.example` wrapper, holding what follows the code (controls and figure, or the
  *   norun note); the caller makes the python code node its first child and removes the output node.
  * @throws Error (with `where`) when the python or output fence meta is invalid; `npm run verify`
  *   reports the same problems first, this only keeps a bad page from rendering silently wrong.
  */
-export function renderExample(pair: ExamplePair, where: string, file?: string): ElementNode {
+export function renderExample(pair: ExamplePair, where: string, file: string | undefined, id: string): ElementNode {
   const line = pair.python.position?.start.line;
   const located = (error: unknown): never => {
     if (error instanceof MetaError) throw new Error(`${where}: ${error.message}`);
     throw error;
   };
-  let meta: PythonMeta = { norun: null, timeoutMs: null, nondeterministic: false, ellipsis: false, runtime: 'pyodide', needs: null };
+  let meta: PythonMeta;
   try {
     meta = readPythonMeta(pair.python.meta);
   } catch (error) {
-    located(error);
+    throw located(error);
   }
   const { norun } = meta;
   const native = meta.runtime === 'native';
@@ -162,17 +170,22 @@ export function renderExample(pair: ExamplePair, where: string, file?: string): 
     className: norun !== null ? ['example', 'example-norun'] : native ? ['example', 'example-native'] : ['example'],
   };
   if (line !== undefined) properties.dataExampleLine = line;
+  properties.id = `${ANCHOR_PREFIX}${id}`;
+  properties.dataExampleId = id;
   if (file) properties.dataExampleFile = file;
   if (norun !== null) {
     // A norun block has no output fence (verify rejects one), and nothing for a Run button to do.
-    return element('div', properties, [element('p', { className: ['example-note', 'not-content'] }, [text(`Not run: ${norun}`)])]);
+    return element('div', properties, [
+      element('p', { className: ['example-note', 'not-content'] }, [text(`Not run: ${norun}`)]),
+      element('div', { className: ['example-controls', 'not-content'] }, [permalink(id)]),
+    ]);
   }
   // The source exactly as the verifier runs it (extract.ts normalizes line endings the same way).
   properties.dataCode = pair.python.value.replace(/\r\n?/g, '\n');
   if (meta.ellipsis) properties.dataEllipsis = '';
   // Native: the browser cannot run it (no Run button, src/client/examples.ts); Edit and Copy stay.
   if (native) properties.dataRuntime = 'native';
-  const after: ElementNode[] = [element('div', { className: ['example-controls'] })];
+  const after: ElementNode[] = [element('div', { className: ['example-controls'] }, [permalink(id)])];
   let recorded: RecordedOutput | undefined;
   if (pair.output) {
     try {
@@ -188,6 +201,32 @@ export function renderExample(pair: ExamplePair, where: string, file?: string): 
   if (recorded) after.push(renderOutput(recorded));
   // A python fence without output yet (not recorded) renders with no figure; verify fails on it anyway.
   return element('div', properties, after);
+}
+
+/**
+ * The permalink of an example: a plain link to its anchor, so it works without JavaScript and is
+ * reached with Tab. The client names it after the example ("Permalink to example 3").
+ */
+function permalink(id: string): ElementNode {
+  return element('a', { className: ['example-button', 'example-permalink'], href: `#${ANCHOR_PREFIX}${id}` }, [
+    text('Permalink'),
+    element('span', { className: ['sr-only'] }, [text(' to this example')]),
+  ]);
+}
+
+/**
+ * The stable ids of a page's examples, as {@link assignExampleIds} gives them.
+ * @param pairs every pair of the page, in source order ({@link pairExamples}).
+ * @param file the page's path, for the error message.
+ * @returns `ids[i]` for `pairs[i]`.
+ * @throws Error `file:line: id=… is already the id of …` for an `id=` used twice on the page.
+ */
+export function pageExampleIds(pairs: readonly ExamplePair[], file: string | undefined): string[] {
+  const { ids, problems } = assignExampleIds(
+    pairs.map(({ python }) => ({ line: python.position?.start.line ?? 0, code: python.value, explicit: explicitId(python.meta) })),
+  );
+  if (problems[0]) throw new Error(`${file ?? '<unknown file>'}:${problems[0].line}: ${problems[0].message}`);
+  return ids;
 }
 
 function locate(file: string | undefined, node: Code): string {
@@ -209,9 +248,11 @@ function projectPath(file: string | undefined): string | undefined {
  */
 export function remarkExamples() {
   return (tree: Root, file?: { path?: string }): void => {
+    const { pairs } = pairExamples(tree);
+    const ids = pageExampleIds(pairs, file?.path);
     // Last first, so that splicing a pair does not move the indices of those before it.
-    for (const pair of pairExamples(tree).pairs.reverse()) {
-      const wrapper = renderExample(pair, locate(file?.path, pair.python), projectPath(file?.path));
+    for (const [i, pair] of [...pairs.entries()].reverse()) {
+      const wrapper = renderExample(pair, locate(file?.path, pair.python), projectPath(file?.path), ids[i]!);
       // `python3` is no Shiki language: every alias is highlighted as what it runs as.
       pair.python.lang = PYTHON_LANG;
       wrapper.children.unshift(pair.python as unknown as ElementNode);
@@ -239,9 +280,11 @@ export const satteriExamples = {
   options: { position: true },
   before(root: Readonly<Root>, ctx: SatteriContext): void {
     const file = ctx.fileURL ? decodeURIComponent(ctx.fileURL.pathname) : undefined;
-    for (const pair of pairExamples(root as Root).pairs) {
+    const { pairs } = pairExamples(root as Root);
+    const ids = pageExampleIds(pairs, file);
+    for (const [i, pair] of pairs.entries()) {
       if (pair.python.lang !== PYTHON_LANG) ctx.setProperty(pair.python, 'lang', PYTHON_LANG);
-      ctx.wrapNode(pair.python, renderExample(pair, locate(file, pair.python), projectPath(file)));
+      ctx.wrapNode(pair.python, renderExample(pair, locate(file, pair.python), projectPath(file), ids[i]!));
       if (pair.output) ctx.removeNode(pair.output);
     }
   },

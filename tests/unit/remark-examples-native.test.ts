@@ -41,9 +41,9 @@ describe.each([
   test('a native block is marked for the client, keeps its code and controls, and shows its note and output', async () => {
     const html = await render(page('runtime=native needs="real signals"', 'exit=143 python=3.11'));
     expect(html).toMatch(
-      /<div class="example example-native" data-example-line="1" data-code="import os, signal\n[^"]*" data-runtime="native">/,
+      /<div class="example example-native" data-example-line="1" id="example-[0-9a-f]{8}" data-example-id="[0-9a-f]{8}" data-code="import os, signal\n[^"]*" data-runtime="native">/,
     );
-    expect(html).toContain('<div class="example-controls"></div>');
+    expect(html).toMatch(/<div class="example-controls"><a class="example-button example-permalink" href="#example-[0-9a-f]{8}">/);
     expect(html).toContain(
       '<p class="example-note example-native-note not-content">Verified with CPython 3.11 on Linux at build time; needs real signals, which cannot run in your browser</p>',
     );

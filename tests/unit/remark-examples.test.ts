@@ -9,6 +9,7 @@ import type { Root } from 'mdast';
 import { toHast } from 'mdast-util-to-hast';
 import { markdownToHtml } from 'satteri';
 import { describe, expect, test } from 'vitest';
+import { codeHash } from '../../src/examples/example-id.ts';
 import { parseMdx } from '../../src/examples/extract.ts';
 import { remarkExamples, satteriExamples } from '../../src/integrations/remark-examples.ts';
 
@@ -34,9 +35,12 @@ describe.each([
 ])('%s', (_name, render) => {
   test.each(['python', 'py', 'python3'])('a %s fence renders as a runnable example highlighted as Python', async (lang) => {
     const html = await render(page(lang));
-    expect(html).toContain('<div class="example" data-example-line="1" data-code="print([1])">');
+    const id = codeHash('print([1])');
+    expect(html).toContain(`<div class="example" data-example-line="1" id="example-${id}" data-example-id="${id}" data-code="print([1])">`);
     expect(html).toContain('<code class="language-python">');
-    expect(html).toContain('<div class="example-controls"></div>');
+    expect(html).toContain(
+      `<div class="example-controls"><a class="example-button example-permalink" href="#example-${id}">Permalink<span class="sr-only"> to this example</span></a></div>`,
+    );
     expect(html).toContain('<span class="line">[1]</span>');
   });
 
