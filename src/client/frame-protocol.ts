@@ -6,7 +6,7 @@
  * messages of the protocol's shapes, with bounded strings and numbers, rebuilt field by field.
  */
 import type { OutputChunk } from '../examples/output.ts';
-import type { RunResult } from '../examples/runner.ts';
+import type { RunOptions, RunResult } from '../examples/runner.ts';
 import type { HostMessage } from '../examples/worker-protocol.ts';
 
 /** The `init` message of the worker protocol (load Pyodide, or restore a snapshot). */
@@ -26,8 +26,15 @@ export type PageToFrame =
       files: Record<string, ArrayBuffer>;
       init: InitMessage;
     }
-  /** Run `code` (the frame adds its interrupt buffer). */
-  | { type: 'run'; id: number; code: string; maxOutputBytes?: number }
+  /** Run `code` (the frame adds its interrupt buffer); `stdout` and `env` as in runner.ts `RunOptions`. */
+  | {
+      type: 'run';
+      id: number;
+      code: string;
+      maxOutputBytes?: number;
+      stdout?: RunOptions['stdout'];
+      env?: RunOptions['env'];
+    }
   /** Raise KeyboardInterrupt in the running code (through the frame's interrupt buffer). */
   | { type: 'interrupt' };
 

@@ -111,6 +111,8 @@ export function frameMain(config: FrameConfig): void {
         id: message.id,
         code: message.code,
         maxOutputBytes: message.maxOutputBytes,
+        stdout: message.stdout,
+        env: message.env,
         interrupt: shared ?? undefined,
       });
     } else if (message?.type === 'interrupt' && shared) {

@@ -19,7 +19,7 @@
  */
 import { STACK_SWITCHING } from '../examples/jspi.ts';
 import type { OutputChunk } from '../examples/output.ts';
-import type { RunResult } from '../examples/runner.ts';
+import type { RunOptions, RunResult } from '../examples/runner.ts';
 import { RunnerFrame } from './frame-handle.ts';
 import { fetchBytes, fetchRuntimeFiles, RUNTIME_FILES } from './frame-files.ts';
 import type { FrameMessage, InitMessage } from './frame-protocol.ts';
@@ -270,9 +270,10 @@ export class RunnerHost {
 
   /**
    * Run `code` from fresh interpreter state, after any run already queued.
+   * @param stdio where stdout goes and the block's start-up variables (its `stdout=pipe` and `env=` meta).
    * @returns a handle whose `done` never rejects: failures are outcomes.
    */
-  run(code: string, callbacks: RunCallbacks = {}): RunHandle {
+  run(code: string, callbacks: RunCallbacks = {}, stdio: Pick<RunOptions, 'stdout' | 'env'> = {}): RunHandle {
     let cancelled = false;
     let pending: Pending | null = null;
     let resolveOutcome!: (outcome: RunOutcome) => void;
@@ -303,7 +304,7 @@ export class RunnerHost {
         this.current = pending;
         callbacks.onStart?.();
         generation.ranCode = true;
-        generation.frame.post({ type: 'run', id, code });
+        generation.frame.post({ type: 'run', id, code, stdout: stdio.stdout, env: stdio.env });
       });
     });
     this.tail = turn.catch(() => {});

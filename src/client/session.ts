@@ -28,6 +28,7 @@
  */
 import { type CompareOptions, diffOutputs, outputsMatch } from '../examples/compare.ts';
 import { parseLineRanges, showControlCharacters, transcriptFromChunks, type OutputChunk, type RecordedOutput } from '../examples/output.ts';
+import { parseEnvText, type StdoutMode, stdioLabel } from '../examples/stdio-options.ts';
 import { EXAMPLE_FINISHED } from './events.ts';
 import { canInterrupt, getHost, hasJspi, STOP_GRACE_MS, type RunHandle, type RunOutcome, type RuntimeState } from './host.ts';
 
@@ -99,6 +100,10 @@ class Panel {
     const title = el('span', 'example-run-title', 'Your run');
     this.badge = el('span', 'example-run-badge', 'edited code');
     bar.append(title, ' ', this.badge);
+    // stdout=pipe / env= blocks: the reader must know this run is not a terminal's (remark-examples.ts data-stdout, data-env).
+    const stdio = exampleStdio(example);
+    const mode = stdioLabel(stdio.stdout, stdio.env);
+    if (mode) bar.append(' ', el('span', 'example-run-mode', `(${mode})`));
     this.loading = el('div', 'example-run-loading');
     this.progress = el('progress', '');
     this.progress.id = `${id}-progress`;
@@ -330,6 +335,14 @@ export function clearRun(example: HTMLElement): void {
 }
 
 /**
+ * How an example runs, as its page says (remark-examples.ts `data-stdout`, `data-env`): stdout to a
+ * file or a terminal, and its start-up variables.
+ */
+export function exampleStdio(example: HTMLElement): { stdout: StdoutMode; env: Record<string, string> } {
+  return { stdout: example.dataset.stdout === 'pipe' ? 'pipe' : 'terminal', env: parseEnvText(example.dataset.env) };
+}
+
+/**
  * Run an example's (possibly edited) code and show its output.
  * @returns the run's handle (for Stop); `done` resolves with the status text once the panel shows the end.
  */
@@ -358,14 +371,18 @@ export function startRun(request: RunRequest): { handle: RunHandle; finished: Pr
       loadMs = state.loadMs;
     }
   });
-  const handle = host.run(code, {
-    onQueued: () => onStatus('Waiting for another example to finish…'),
-    onStart: () => {
-      live.showLoading({ phase: 'idle' });
-      onStatus('Running…');
+  const handle = host.run(
+    code,
+    {
+      onQueued: () => onStatus('Waiting for another example to finish…'),
+      onStart: () => {
+        live.showLoading({ phase: 'idle' });
+        onStatus('Running…');
+      },
+      onChunk: (chunk) => live.write(chunk),
     },
-    onChunk: (chunk) => live.write(chunk),
-  });
+    exampleStdio(example),
+  );
   const finished = handle.done.then((outcome) => {
     unsubscribe();
     const status = live.finish(outcome, recorded, label, edited, loadMs, compare);

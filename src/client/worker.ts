@@ -113,6 +113,8 @@ scope.addEventListener('message', async (event) => {
       const { chunks: _, ...result } = await runner.run(message.code, {
         interruptBuffer: message.interrupt ? new Int32Array(message.interrupt) : undefined,
         maxOutputBytes: message.maxOutputBytes,
+        stdout: message.stdout,
+        env: message.env,
         onChunk: (chunk) => post({ type: 'chunk', id, chunk }),
       });
       post({ type: 'done', id, result });

@@ -10,6 +10,7 @@
  */
 
 import { EXPLICIT_ID, HASH_ID } from './example-id.ts';
+import { type StdoutMode, startupEnvProblem } from './stdio-options.ts';
 
 /** One parsed meta token: `key` holds `true` for a bare flag, else the unquoted value. */
 export type FenceMeta = Map<string, string | true>;
@@ -130,6 +131,10 @@ export interface PythonMeta {
    * reader's stored edit), instead of the hash of its code (src/examples/example-id.ts); null when absent.
    */
   id: string | null;
+  /** `stdout=pipe`: run as `python3 example.py > out.txt 2>&1` (stdio-options.ts); default `terminal`. */
+  stdout: StdoutMode;
+  /** `env="NAME=value …"`: start-up variables of stdio-options.ts `STARTUP_VARIABLES` (empty when absent). */
+  env: Readonly<Record<string, string>>;
 }
 
 /** Keys of our own on a `python` fence, with what each means (shown in errors and `--list`). */
@@ -141,6 +146,9 @@ export const PYTHON_KEYS: Readonly<Record<string, string>> = {
   runtime:
     "runtime=native: run with the machine's CPython (python3 or --python) under a terminal, for threads, fork, signals and subprocesses; the output fence records python=3.N",
   needs: 'needs="threads": with runtime=native, what the block needs that a browser lacks, shown on the page',
+  stdout:
+    'stdout=pipe: run as python3 example.py > out.txt 2>&1 (stdout block-buffered, stderr line-buffered, isatty() False); default: a terminal',
+  env: 'env="PYTHONUNBUFFERED=1": start-up environment variables CPython reads, applied as CPython applies them (only PYTHONUNBUFFERED)',
   id: 'id=cleanup-order: a stable id for share links and the permalink #example-<id> (a-z, 0-9, -; unique on the page); default: a hash of the code',
 };
 
@@ -162,7 +170,7 @@ export function parseDuration(text: string, key: string): number {
  * Validate a `python` fence's meta.
  *
  * @returns the verifier's view of the meta.
- * @throws MetaError for an unknown key, a `norun` without a reason, an `id` not of the form {@link EXPLICIT_ID} (or of the computed {@link HASH_ID} form), a `runtime` other than `native` (or with `norun`), a `needs` without `runtime=native`, or a parse error.
+ * @throws MetaError for an unknown key, a `norun` without a reason, an `id` not of the form {@link EXPLICIT_ID} (or of the computed {@link HASH_ID} form), a `runtime` other than `native` (or with `norun`), a `needs` without `runtime=native`, a `stdout` other than `pipe`, a bad `env` ({@link parseEnvMeta}), `stdout`/`env` with `norun`, or a parse error.
  */
 export function readPythonMeta(meta: string | null | undefined): PythonMeta {
   const parsed = parseFenceMeta(meta);
@@ -191,6 +199,17 @@ export function readPythonMeta(meta: string | null | undefined): PythonMeta {
         throw new MetaError('needs="…" belongs to a runtime=native block: add runtime=native or remove it', 1);
       continue;
     }
+    if (key === 'stdout') {
+      if (value !== 'pipe') throw new MetaError('stdout takes only the value pipe (stdout=pipe); without it stdout is a terminal', 1);
+      if (parsed.has('norun')) throw new MetaError('a norun block does not run: remove stdout=pipe or norun', 1);
+      continue;
+    }
+    if (key === 'env') {
+      if (value === true) throw new MetaError('env needs variables, e.g. env="PYTHONUNBUFFERED=1"', 1);
+      if (parsed.has('norun')) throw new MetaError('a norun block does not run: remove env or norun', 1);
+      parseEnvMeta(value);
+      continue;
+    }
     if (key === 'id') {
       if (value === true || value === '') throw new MetaError('id needs a value, e.g. id=cleanup-order', 1);
       if (!EXPLICIT_ID.test(value) || HASH_ID.test(value)) {
@@ -215,6 +234,7 @@ export function readPythonMeta(meta: string | null | undefined): PythonMeta {
   const timeout = parsed.get('timeout');
   const needs = parsed.get('needs');
   const id = parsed.get('id');
+  const env = parsed.get('env');
   return {
     norun: typeof norun === 'string' ? norun.trim() : null,
     timeoutMs: typeof timeout === 'string' ? parseDuration(timeout, 'timeout') : null,
@@ -223,5 +243,30 @@ export function readPythonMeta(meta: string | null | undefined): PythonMeta {
     runtime: parsed.get('runtime') === 'native' ? 'native' : 'pyodide',
     needs: typeof needs === 'string' ? needs.trim() : null,
     id: typeof id === 'string' ? id : null,
+    stdout: parsed.get('stdout') === 'pipe' ? 'pipe' : 'terminal',
+    env: typeof env === 'string' ? parseEnvMeta(env) : {},
   };
+}
+
+/**
+ * Parse the value of `env="NAME=value …"`: space-separated assignments (a value cannot hold a
+ * space: meta values have no escapes).
+ * @returns the variables, in source order.
+ * @throws MetaError for an empty value, a token without `=` or with an empty name, a name given
+ *   twice, or a name that is not one of stdio-options.ts `STARTUP_VARIABLES` (naming the allowed ones).
+ */
+export function parseEnvMeta(value: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  const tokens = value.split(/\s+/).filter((token) => token !== '');
+  if (!tokens.length) throw new MetaError('env needs variables, e.g. env="PYTHONUNBUFFERED=1"', 1);
+  for (const token of tokens) {
+    const equals = token.indexOf('=');
+    if (equals <= 0) throw new MetaError(`env: expected NAME=value, found ${JSON.stringify(token)}, e.g. env="PYTHONUNBUFFERED=1"`, 1);
+    const name = token.slice(0, equals);
+    if (Object.hasOwn(env, name)) throw new MetaError(`env: ${name} is given twice`, 1);
+    env[name] = token.slice(equals + 1);
+  }
+  const problem = startupEnvProblem(env);
+  if (problem) throw new MetaError(problem, 1);
+  return env;
 }

@@ -25,6 +25,10 @@ SIGTERM, SIGHUP) or its parent dies.
 Order of the two streams: when stdout and stderr both hold unread bytes at the same moment, the
 terminal's are taken first. That gives the true order when a block writes its output and then a
 traceback; two writes to different streams within the same instant may be shown out of order.
+
+With the argument `--pipe` (a `stdout=pipe` block: `python3 example.py > out.txt 2>&1`) there is
+no terminal: stdout and stderr are one pipe, so CPython block-buffers stdout, and the bytes are
+relayed in the order they reached it, all as "out" (the file holds no mark of their stream).
 """
 
 import base64
@@ -93,11 +97,16 @@ def read_into(fd, streams):
     return True
 
 
-def main():
+def main(pipe=False):
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, stop)
-    master, slave = open_terminal()
-    err_read, err_write = os.pipe()
+    if pipe:
+        # One pipe for both: `> out.txt 2>&1`. (No terminal: no controlling terminal to take.)
+        master, slave = os.pipe()
+        err_read, err_write = master, slave
+    else:
+        master, slave = open_terminal()
+        err_read, err_write = os.pipe()
     # SIGCHLD wakes select() at once when the example ends.
     wake_read, wake_write = os.pipe()
     os.set_blocking(wake_write, False)
@@ -110,23 +119,25 @@ def main():
             stdout=slave,
             stderr=err_write,
             start_new_session=True,
-            preexec_fn=take_terminal,
+            preexec_fn=None if pipe else take_terminal,
         )
     except (OSError, subprocess.SubprocessError) as error:
         emit({"error": str(error)})
         return 1
     os.close(slave)
-    os.close(err_write)
+    if err_write != slave:
+        os.close(err_write)
     parent = os.getppid()
-    streams = {master: "out", err_read: "err"}
+    # The terminal first (see the module docstring); with --pipe, the one pipe.
+    order = (master,) if pipe else (master, err_read)
+    streams = {master: "out"} if pipe else {master: "out", err_read: "err"}
     try:
         emit({"pid": child.pid})
         while child.poll() is None:
             ready, _, _ = select.select([*streams, wake_read], [], [], PARENT_CHECK_S)
             if wake_read in ready:
                 os.read(wake_read, 512)
-            # The terminal first: see the module docstring.
-            for fd in (master, err_read):
+            for fd in order:
                 if fd in ready and fd in streams:
                     read_into(fd, streams)
             if os.getppid() != parent:
@@ -136,7 +147,7 @@ def main():
     # The group is dead: what it wrote is all in the buffers. Read it to the end.
     for fd in list(streams):
         os.set_blocking(fd, False)
-    for fd in (master, err_read):
+    for fd in order:
         while fd in streams and read_into(fd, streams):
             pass
     emit({"exit": shell_status(child.returncode)})
@@ -144,4 +155,4 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(pipe="--pipe" in sys.argv[1:]))

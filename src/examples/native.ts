@@ -19,6 +19,7 @@ import type { ExampleBlock } from './extract.ts';
 import type { OutputChunk, Stream } from './output.ts';
 import { DEFAULT_GRACE_MS, DEFAULT_TIMEOUT_MS } from './pool.ts';
 import { ALTERNATE_HASH_SEED, DEFAULT_MAX_OUTPUT_BYTES } from './runner.ts';
+import { type StdoutMode, startupEnvProblem } from './stdio-options.ts';
 import type { BlockRun, BlockRunner } from './verify.ts';
 
 /** The pseudo-terminal helper (see its docstring for the protocol). */
@@ -172,6 +173,12 @@ export interface NativeRunnerOptions {
   maxOutputBytes?: number;
 }
 
+/** Where a run's stdout goes (`--pipe` of native-pty.py) and the block's start-up variables. */
+interface Stdio {
+  pipe: boolean;
+  env: Readonly<Record<string, string>>;
+}
+
 /** One message of native-pty.py. */
 type HelperMessage = { pid: number } | { out: string } | { err: string } | { exit: number } | { error: string };
 
@@ -200,41 +207,51 @@ export class NativeRunner implements BlockRunner {
   }
 
   /**
-   * Run `code` (a block's source with a final newline).
+   * Run `code` (a block's source with a final newline). `stdout: 'pipe'` runs it as
+   * `python3 example.py > out.txt 2>&1` (no terminal: stdout and stderr are one pipe, whose bytes
+   * are all recorded as stdout); `env` adds the block's start-up variables (`env=` meta).
    * @returns the run, with `python` set to the interpreter's `major.minor`; a run that could not
    *   start or whose helper failed has `fault` set. Never rejects for the block's behaviour.
-   * @throws file system errors creating the temporary folder.
+   * @throws file system errors creating the temporary folder; Error for an `env` name that is not
+   *   one of stdio-options.ts `STARTUP_VARIABLES`.
    */
-  async run(code: string, options: { timeoutMs?: number; alternateSeed?: boolean } = {}): Promise<BlockRun> {
+  async run(
+    code: string,
+    options: { timeoutMs?: number; alternateSeed?: boolean; stdout?: StdoutMode; env?: Readonly<Record<string, string>> } = {},
+  ): Promise<BlockRun> {
+    const problem = startupEnvProblem(options.env ?? {});
+    if (problem) throw new Error(problem);
     if (this.running >= this.options.concurrency) await new Promise<void>((resolve) => this.waiting.push(resolve));
     this.running++;
     try {
-      return await this.runOnce(code, options.timeoutMs ?? DEFAULT_TIMEOUT_MS, options.alternateSeed ? ALTERNATE_HASH_SEED : 0);
+      const stdio = { pipe: options.stdout === 'pipe', env: options.env ?? {} };
+      return await this.runOnce(code, options.timeoutMs ?? DEFAULT_TIMEOUT_MS, options.alternateSeed ? ALTERNATE_HASH_SEED : 0, stdio);
     } finally {
       this.running--;
       this.waiting.shift()?.();
     }
   }
 
-  private async runOnce(code: string, timeoutMs: number, hashSeed: number): Promise<BlockRun> {
+  private async runOnce(code: string, timeoutMs: number, hashSeed: number, stdio: Stdio): Promise<BlockRun> {
     // realpath: Python prints the script's absolute path (3.9+), which is made relative below.
     const folder = await realpath(await mkdtemp(join(tmpdir(), 'native-example-')));
     try {
       await mkdir(join(folder, 'home'));
       await mkdir(join(folder, 'tmp'));
       await writeFile(join(folder, 'example.py'), code);
-      return await this.spawnHelper(folder, timeoutMs, hashSeed);
+      return await this.spawnHelper(folder, timeoutMs, hashSeed, stdio);
     } finally {
       await rm(folder, { recursive: true, force: true });
     }
   }
 
-  private spawnHelper(folder: string, timeoutMs: number, hashSeed: number): Promise<BlockRun> {
+  private spawnHelper(folder: string, timeoutMs: number, hashSeed: number, stdio: Stdio): Promise<BlockRun> {
     const { executable, minor } = this.interpreter;
     const started = performance.now();
-    const helper = spawn(executable, ['-I', HELPER], {
+    const helper = spawn(executable, ['-I', HELPER, ...(stdio.pipe ? ['--pipe'] : [])], {
       cwd: folder,
-      env: nativeEnvironment(process.env, folder, executable, hashSeed),
+      // The block's own start-up variables come after the rules, as a shell's `NAME=value python3 …`.
+      env: { ...nativeEnvironment(process.env, folder, executable, hashSeed), ...stdio.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const pieces: { stream: Stream; bytes: Buffer }[] = [];

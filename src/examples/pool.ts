@@ -12,7 +12,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { OutputChunk, Stream } from './output.ts';
-import type { RunResult } from './runner.ts';
+import type { RunOptions, RunResult } from './runner.ts';
 import { SIGINT, type HostMessage, type WorkerMessage } from './worker-protocol.ts';
 
 /** A run's result as the pool sees it. */
@@ -58,6 +58,10 @@ export interface PoolRunOptions {
   alternateSeed?: boolean;
   /** Run in an interpreter freshly restored from the snapshot (runner.ts `RunOptions.fresh`). */
   fresh?: boolean;
+  /** `pipe`: stdout redirected to a file (runner.ts `RunOptions.stdout`); default a terminal. */
+  stdout?: RunOptions['stdout'];
+  /** The block's start-up variables (runner.ts `RunOptions.env`). */
+  env?: RunOptions['env'];
 }
 
 /** Default time limit of one block: 10 s (byexample uses 2 s; ours covers asyncio sleeps). */
@@ -277,6 +281,8 @@ export class RunnerPool {
         shiftHeap: job.options.shiftHeap,
         alternateSeed: job.options.alternateSeed,
         fresh: job.options.fresh,
+        stdout: job.options.stdout,
+        env: job.options.env,
       };
       slot.worker.postMessage(message);
     }

@@ -101,20 +101,40 @@ class _Run:
 _run = _Run()
 
 
-def _terminal_stdio():
-    """New ``sys.stdout``/``sys.stderr`` configured as CPython configures them for a tty.
+def _terminal_stdio(pipe=False, unbuffered=False):
+    """New ``sys.stdout``/``sys.stderr`` configured as CPython's ``create_stdio``
+    (Python/pylifecycle.c) configures them; stdout uses ``errors="strict"``, stderr
+    ``"backslashreplace"``.
 
-    ``create_stdio`` (Python/pylifecycle.c): both are line-buffered text layers over a
-    buffered writer on fd 1 and 2; stdout uses ``errors="strict"``, stderr ``"backslashreplace"``.
-    A partial line stays in the buffer until a newline, an explicit flush or interpreter exit,
-    which is why ``os._exit`` loses it.
+    In a terminal (the default) both are line-buffered text layers over a buffered writer on
+    fd 1 and 2. With ``pipe`` (``python3 example.py > out.txt 2>&1``; runner.ts makes fd 1 and
+    2 answer False to ``isatty()``) stdout is not line-buffered: its bytes reach the file when
+    the ``io.DEFAULT_BUFFER_SIZE`` buffer fills, on an explicit flush or at exit; stderr stays
+    line-buffered (``fd == fileno(stderr)``, CPython 3.9+). With ``unbuffered``
+    (``PYTHONUNBUFFERED``, ``-u``) both text layers write through to the raw file, with no
+    buffered writer and no line buffering. A partial line stays in a buffer until a newline,
+    an explicit flush or interpreter exit, which is why ``os._exit`` loses it.
     """
 
     def stream(fd, errors):
         raw = io.FileIO(fd, "w", closefd=False)
-        return io.TextIOWrapper(io.BufferedWriter(raw), encoding="utf-8", errors=errors, line_buffering=True)
+        buffer = raw if unbuffered else io.BufferedWriter(raw)
+        line_buffering = not unbuffered and (not pipe or fd == 2)
+        return io.TextIOWrapper(
+            buffer, encoding="utf-8", errors=errors, line_buffering=line_buffering, write_through=unbuffered
+        )
 
     return stream(1, "strict"), stream(2, "backslashreplace")
+
+
+def _startup_env(env_lines):
+    """Apply the block's start-up variables (``env=`` meta, validated by runner.ts; one
+    ``NAME=value`` per line) to ``os.environ``, as the process would have inherited them
+    (reset.py restores it); return True when they make the standard streams unbuffered
+    (``PYTHONUNBUFFERED`` non-empty, Python/initconfig.c)."""
+    env = dict(line.split("=", 1) for line in env_lines.split("\n") if line)
+    os.environ.update(env)
+    return env.get("PYTHONUNBUFFERED", "") != ""
 
 
 def _write_stderr(text):
@@ -227,16 +247,18 @@ def _report(exc, displayed=None):
     return SIGINT_STATUS if isinstance(exc, KeyboardInterrupt) else 1
 
 
-def begin(source, shift_heap=False):
+def begin(source, shift_heap=False, pipe=False, env_lines=""):
     """Prepare ``__main__`` and compile ``source``; with ``shift_heap``, first take a random
-    number of blocks of every small-object size class (see :func:`_shift_heap`).
+    number of blocks of every small-object size class (see :func:`_shift_heap`). ``pipe``:
+    stdout is a file, not a terminal; ``env_lines``: the block's start-up variables, one
+    ``NAME=value`` per line (see :func:`_terminal_stdio` and :func:`_startup_env`).
 
     Returns ``(code, namespace, status)``: the code object to execute in ``namespace`` (runner.ts
     calls ``exec`` directly from JavaScript, so no frame of ours sits under the example's
     ``<module>`` frame, as under CPython), or ``code`` None and the exit status when compiling
     failed (the SyntaxError has been reported).
     """
-    _run.streams = _terminal_stdio()
+    _run.streams = _terminal_stdio(pipe, _startup_env(env_lines))
     sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__ = _run.streams
     _run.running, _run.system_exit, _run.interrupted = True, False, False
     main = types.ModuleType("__main__")

@@ -22,6 +22,7 @@ import {
 } from './isolation.ts';
 import { STACK_SWITCHING } from './jspi.ts';
 import type { OutputChunk, Stream } from './output.ts';
+import { type StdoutMode, startupEnvProblem } from './stdio-options.ts';
 
 /** `loadPyodide` from the `pyodide` package, or the same function loaded from a self-hosted URL. */
 export type LoadPyodide = typeof LoadPyodideFn;
@@ -97,6 +98,13 @@ export interface RunOptions {
    * state leaked from earlier blocks from output that varies by itself. Default false.
    */
   fresh?: boolean;
+  /**
+   * `pipe`: run as `python3 example.py > out.txt 2>&1` (fd 1 and 2 are not a terminal, stdout is
+   * block-buffered: runner.py `_terminal_stdio`); default `terminal` (stdio-options.ts).
+   */
+  stdout?: StdoutMode;
+  /** Start-up variables of the block (`env=` meta), names from stdio-options.ts `STARTUP_VARIABLES`. Default none. */
+  env?: Readonly<Record<string, string>>;
 }
 
 /** The hash seed of the verifier's second run (see {@link RunnerOptions.hashSeed}). */
@@ -317,7 +325,8 @@ export class ExampleRunner {
    * @param code the block's source (str; a final newline is optional).
    * @returns output, exit status and timings (see {@link RunResult}). Example errors,
    *   `sys.exit` and `os._exit` are results, and so are interpreter faults (`fault`).
-   * @throws only when no interpreter can be created (e.g. Pyodide's files are missing).
+   * @throws when no interpreter can be created (e.g. Pyodide's files are missing), or when
+   *   `options.env` names a variable that is not one of stdio-options.ts `STARTUP_VARIABLES`.
    */
   async run(code: string, options: RunOptions = {}): Promise<RunResult> {
     const started = performance.now();
@@ -374,8 +383,13 @@ export async function runInInterpreter(py: Interpreter, code_: string, options: 
   let kept = 0;
   let truncatedBytes = 0;
   let open = true;
+  const env = options.env ?? {};
+  const problem = startupEnvProblem(env);
+  if (problem) throw new Error(problem);
+  // Under `> out.txt 2>&1` neither fd is a terminal: sys.stdout.isatty() and os.isatty(1) say False.
+  const tty = options.stdout !== 'pipe';
   const sink = (stream: Stream) => ({
-    isatty: true,
+    isatty: tty,
     write(bytes: Uint8Array): number {
       if (!open) return bytes.length;
       const room = Math.max(0, limit - kept);
@@ -409,7 +423,10 @@ export async function runInInterpreter(py: Interpreter, code_: string, options: 
   // The script file, written from JavaScript: Python's audit hook does not see the runner's own write.
   py.FS.writeFile(SCRIPT_PATH, code_);
   try {
-    const begun = runner.begin(code_, options.shiftHeap ?? false) as PyProxy;
+    const envLines = Object.entries(env)
+      .map(([name, value]) => `${name}=${value}`)
+      .join('\n');
+    const begun = runner.begin(code_, options.shiftHeap ?? false, !tty, envLines) as PyProxy;
     const [code, ns, compileStatus] = begun as unknown as [PyProxy | undefined, PyProxy, number];
     // The tuple would keep __main__'s namespace alive past finalization (until JavaScript's GC).
     begun.destroy();

@@ -8,6 +8,7 @@ import { extractExamples, type ContentProblem, type ExampleBlock } from './extra
 import { nativeSkipReason, type NativeProbe } from './native.ts';
 import { transcriptFromChunks, type RecordedOutput } from './output.ts';
 import type { RunResult } from './runner.ts';
+import type { StdoutMode } from './stdio-options.ts';
 import { type OutputEdit, writeUpdates } from './update.ts';
 
 /**
@@ -54,7 +55,8 @@ export interface BlockRunner {
   /**
    * Run `code` (a block's source with a final newline). `timeoutMs`: time limit in ms;
    * `shiftHeap` and `alternateSeed`: the second run's differences (runner.ts `RunOptions`,
-   * pool.ts `PoolRunOptions`); `fresh`: in an interpreter restored from the snapshot for this run.
+   * pool.ts `PoolRunOptions`); `fresh`: in an interpreter restored from the snapshot for this run;
+   * `stdout` and `env`: the block's `stdout=pipe` and `env=` meta.
    */
   run(code: string, options?: RunRequest): Promise<BlockRun>;
 }
@@ -138,7 +140,20 @@ function transcriptOf(run: BlockRun): RecordedOutput {
 }
 
 /** Options of one run as {@link BlockRunner.run} takes them. */
-type RunRequest = { timeoutMs?: number; shiftHeap?: boolean; alternateSeed?: boolean; fresh?: boolean };
+type RunRequest = {
+  timeoutMs?: number;
+  shiftHeap?: boolean;
+  alternateSeed?: boolean;
+  fresh?: boolean;
+  /** The block's `stdout=` and `env=` meta (runner.ts `RunOptions.stdout`, `RunOptions.env`). */
+  stdout?: StdoutMode;
+  env?: Readonly<Record<string, string>>;
+};
+
+/** Where the block's stdout goes and its start-up variables, from its meta, for every run of it. */
+function stdioOf(block: ExampleBlock): Pick<RunRequest, 'stdout' | 'env'> {
+  return { stdout: block.meta.stdout, env: block.meta.env };
+}
 
 /** A block's first run (or its cached output), before the second run judges it. */
 interface FirstRun {
@@ -170,7 +185,7 @@ async function firstRun(block: ExampleBlock, options: VerifyOptions): Promise<Fi
   if (cachedOutput)
     return { block, actual: cachedOutput, cached: true, result: compareWithRecorded(block, cachedOutput, { cached: true }) };
   const timeoutMs = block.meta.timeoutMs ?? options.timeoutMs;
-  const run = await runnerOf(block, options).run(block.code + '\n', { timeoutMs });
+  const run = await runnerOf(block, options).run(block.code + '\n', { timeoutMs, ...stdioOf(block) });
   const actual = transcriptOf(run);
   const first: FirstRun = { block, actual, durationMs: run.durationMs, cached: false, key };
   const failure = runFailure(run, timeoutMs);
@@ -200,7 +215,7 @@ async function secondRun(first: FirstRun, options: VerifyOptions): Promise<Block
   const label = `${block.file}:${block.line}`;
   const timeoutMs = block.meta.timeoutMs ?? options.timeoutMs;
   const code = block.code + '\n';
-  const run = (request: RunRequest) => runnerOf(block, options).run(code, { timeoutMs, ...request });
+  const run = (request: RunRequest) => runnerOf(block, options).run(code, { timeoutMs, ...stdioOf(block), ...request });
   const second = await run({ shiftHeap: true, alternateSeed: true });
   const again = transcriptOf(second);
   const durationMs = first.durationMs;

@@ -4,6 +4,7 @@
  */
 import type { OutputChunk, Stream } from './output.ts';
 import type { RunResult } from './runner.ts';
+import type { StdoutMode } from './stdio-options.ts';
 
 /** Host → worker. */
 export type HostMessage =
@@ -22,7 +23,8 @@ export type HostMessage =
    * Run `code`; `interrupt` is a SharedArrayBuffer of 4 bytes used as Pyodide's interrupt buffer;
    * `shiftHeap` as in runner.ts `RunOptions`; `alternateSeed` runs it in the alternate-seed
    * interpreter (Node worker only); `fresh` restores a new interpreter for this run (runner.ts
-   * `RunOptions.fresh`).
+   * `RunOptions.fresh`); `stdout` and `env`: where stdout goes and the block's start-up
+   * variables (runner.ts `RunOptions`).
    */
   | {
       type: 'run';
@@ -33,6 +35,8 @@ export type HostMessage =
       shiftHeap?: boolean;
       alternateSeed?: boolean;
       fresh?: boolean;
+      stdout?: StdoutMode;
+      env?: Readonly<Record<string, string>>;
     };
 
 /** Worker → host. */

@@ -11,13 +11,14 @@
  *      id="example-3f2a9c01" data-example-id="3f2a9c01"  <!-- stable id: id= meta or a hash of the code (src/examples/example-id.ts) -->
  *      data-example-file="content/finally.mdx"           <!-- that file, relative to the project root (when known) -->
  *      data-code="print(&quot;hi&quot;)"                   <!-- the block's source as the verifier runs it (runnable examples only) -->
- *      data-ellipsis="">                                  <!-- only when [...] in its output is a wildcard (ellipsis or nondeterministic meta) -->
+ *      data-ellipsis=""                                   <!-- only when [...] in its output is a wildcard (ellipsis or nondeterministic meta) -->
+ *      data-stdout="pipe" data-env="PYTHONUNBUFFERED=1">  <!-- only with stdout=pipe / env= meta: how Run runs it -->
  *   <div class="expressive-code">…</div>                 <!-- the python fence, untouched, highlighted by Expressive Code -->
  *   <div class="example-controls">                       <!-- the Run button goes here -->
  *     <a class="example-button example-permalink" href="#example-3f2a9c01">Permalink<span class="sr-only"> to this example</span></a>
  *   </div>
  *   <figure class="example-output not-content" data-exit-status="1" data-stderr-lines="2-3">
- *     <figcaption>Output</figcaption>
+ *     <figcaption>Output</figcaption>                    <!-- stdout=pipe or env=: Output <span class="example-output-mode">(stdout redirected to a file)</span> -->
  *     <pre class="example-transcript"><span class="line">stdout text</span>
  * <span class="line stderr"><span class="example-stream-label" data-pagefind-ignore="">stderr: </span>Traceback…</span></pre>
  *     <p class="example-empty">(no output)</p>           <!-- only when the transcript is empty (the pre is then empty) -->
@@ -66,6 +67,7 @@ import { explicitId, pairExamples, type ExamplePair } from '../examples/extract.
 import { PYTHON_LANG } from '../examples/languages.ts';
 import { MetaError, readPythonMeta, type PythonMeta } from '../examples/meta.ts';
 import { formatLineRanges, readOutputFence, type RecordedOutput } from '../examples/output.ts';
+import { formatEnvText, stdioLabel } from '../examples/stdio-options.ts';
 
 /** An mdast node that renders to one HTML element: mdast-util-to-hast and Sätteri both read `data.hName`. */
 interface ElementNode {
@@ -86,9 +88,11 @@ function text(value: string): Text {
  * Render a recorded transcript as the output figure.
  *
  * @param recorded the transcript read from an output fence.
+ * @param label how the block ran when not in a plain terminal (stdio-options.ts `stdioLabel`, e.g.
+ *   `stdout redirected to a file`), shown in the caption; null for none.
  * @returns a `figure.example-output` node (see the module comment for its HTML).
  */
-export function renderOutput(recorded: RecordedOutput): ElementNode {
+export function renderOutput(recorded: RecordedOutput, label: string | null = null): ElementNode {
   const stderr = new Set(recorded.stderrLines);
   const lines: (ElementNode | Text)[] = [];
   if (recorded.text !== '') {
@@ -107,7 +111,12 @@ export function renderOutput(recorded: RecordedOutput): ElementNode {
     });
   }
   const children: ElementNode[] = [
-    element('figcaption', {}, [text('Output')]),
+    element(
+      'figcaption',
+      {},
+      // Readers must know which case they see: a terminal (unlabelled) or stdout to a file.
+      label ? [text('Output '), element('span', { className: ['example-output-mode'] }, [text(`(${label})`)])] : [text('Output')],
+    ),
     element('pre', { className: ['example-transcript'] }, lines),
   ];
   if (recorded.text === '') children.push(element('p', { className: ['example-empty'] }, [text('(no output)')]));
@@ -185,6 +194,9 @@ export function renderExample(pair: ExamplePair, where: string, file: string | u
   if (meta.ellipsis) properties.dataEllipsis = '';
   // Native: the browser cannot run it (no Run button, src/client/examples.ts); Edit and Copy stay.
   if (native) properties.dataRuntime = 'native';
+  // How the browser's Run runs it (src/client/session.ts): as the verifier did.
+  if (meta.stdout === 'pipe') properties.dataStdout = 'pipe';
+  if (Object.keys(meta.env).length) properties.dataEnv = formatEnvText(meta.env);
   const after: ElementNode[] = [element('div', { className: ['example-controls'] }, [permalink(id)])];
   let recorded: RecordedOutput | undefined;
   if (pair.output) {
@@ -198,7 +210,7 @@ export function renderExample(pair: ExamplePair, where: string, file: string | u
     const note = nativeNote(recorded?.python, meta.needs);
     after.push(element('p', { className: ['example-note', 'example-native-note', 'not-content'] }, [text(note)]));
   }
-  if (recorded) after.push(renderOutput(recorded));
+  if (recorded) after.push(renderOutput(recorded, stdioLabel(meta.stdout, meta.env)));
   // A python fence without output yet (not recorded) renders with no figure; verify fails on it anyway.
   return element('div', properties, after);
 }
