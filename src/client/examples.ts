@@ -23,7 +23,11 @@
  * a browser lacks) gets no Run button; Edit and Copy stay, and its note says why.
  *
  * Without JavaScript nothing is added: the code and its recorded output read as they are.
- * A link whose hash is `#example-<line>=<code in base64url>` opens that example's editor with the code.
+ * A link whose hash is `#example-<id>=<code in base64url>` opens that example's editor with the code
+ * (`<id>` its `data-example-id`; the older `#example-<line>=…` form still works, src/client/share-link.ts).
+ * Each example's permalink (`a.example-permalink`, rendered at build) moves into its button group.
+ * An edit is kept in localStorage (src/client/edit-store.ts) and given back after a reload, with a
+ * "Restored your edit · Reset" note above the editor.
  */
 import type { EditorHandle } from './editor.ts';
 import { EXAMPLE_FINISHED } from './events.ts';
@@ -31,6 +35,8 @@ import type { ExampleFinishedDetail } from './session.ts';
 import { tracebackLine } from './traceback.ts';
 import { labelSearchButton } from './search-label.ts';
 import type { RunHandle } from './host.ts';
+import { editKey, forgetEdit, loadEdit, saveEdit } from './edit-store.ts';
+import { findSharedExample, parseShareHash, shareHash } from './share-link.ts';
 
 type Session = typeof import('./session.ts');
 let session: Promise<Session> | null = null;
@@ -45,18 +51,6 @@ function button(className: string, text: string, context: string): HTMLButtonEle
   hidden.textContent = ` ${context}`;
   node.append(text, hidden);
   return node;
-}
-
-/** Base64url of UTF-8 text, for share links. */
-export function encodeCode(code: string): string {
-  let binary = '';
-  for (const byte of new TextEncoder().encode(code)) binary += String.fromCharCode(byte);
-  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
-
-export function decodeCode(text: string): string {
-  const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/'));
-  return new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
 }
 
 async function copyText(text: string): Promise<boolean> {
@@ -126,6 +120,13 @@ export class ExampleRunnerElement extends HTMLElement {
     this.native = example.dataset.runtime === 'native';
     this.runButton.hidden = this.native;
     group.append(this.runButton, this.stopButton, this.editButton, this.resetButton, this.copyButton, this.shareButton);
+    // The build's permalink (remark-examples.ts) joins the buttons, named after this example.
+    const permalink = this.closest('.example-controls')?.querySelector<HTMLAnchorElement>(':scope > a.example-permalink');
+    if (permalink) {
+      const hidden = permalink.querySelector('.sr-only');
+      if (hidden) hidden.textContent = ` to ${context}`;
+      group.append(permalink);
+    }
     this.status = document.createElement('p');
     this.status.className = 'example-run-status';
     this.status.setAttribute('role', 'status');
@@ -218,6 +219,23 @@ export class ExampleRunnerElement extends HTMLElement {
     this.running?.stop();
   }
 
+  /** Where this example's edit is stored: by page and stable id (null for a page built without ids). */
+  private get storeKey(): string | null {
+    const id = this.example.dataset.exampleId;
+    return id ? editKey(location.pathname, id) : null;
+  }
+
+  /** After a reload: reopen the editor with the edit kept from the last visit, if any, without taking focus; resolves true when it did. */
+  async restoreStoredEdit(): Promise<boolean> {
+    const key = this.storeKey;
+    const stored = key ? loadEdit(key) : null;
+    if (stored === null || stored === this.original || this.editor || this.opening) return false;
+    this.opening = this.openEditor(stored, true);
+    await this.opening;
+    this.opening = null;
+    return true;
+  }
+
   /** Open the editor (loading CodeMirror) and focus it. */
   async edit(initial?: string): Promise<void> {
     if (this.editor) {
@@ -230,7 +248,8 @@ export class ExampleRunnerElement extends HTMLElement {
     this.opening = null;
   }
 
-  private async openEditor(initial?: string): Promise<void> {
+  /** `restored`: the code is a stored edit; show the note instead of taking focus (the reader did not ask). */
+  private async openEditor(initial?: string, restored = false): Promise<void> {
     this.say('Loading the editor…');
     let createEditor: typeof import('./editor.ts').createEditor;
     try {
@@ -247,6 +266,7 @@ export class ExampleRunnerElement extends HTMLElement {
     hint.id = `example-editor-hint-${this.dataset.index ?? Math.random().toString(36).slice(2)}`;
     hint.textContent = 'Editing. Ctrl+Enter (⌘+Enter) runs, Tab indents, Esc leaves the editor. Reset restores the original code.';
     box.append(hint);
+    if (restored) box.prepend(this.restoredNote());
     this.editorBox = box;
     this.editedCode = initial ?? this.code;
     this.mountEditor(createEditor, this.editedCode, hint.id);
@@ -260,7 +280,17 @@ export class ExampleRunnerElement extends HTMLElement {
     this.resetButton.hidden = false;
     this.updateShare();
     this.say('');
-    this.editor!.focus();
+    if (!restored) this.editor!.focus();
+  }
+
+  /** "Restored your edit · Reset": Reset brings back the original code and forgets the stored edit. */
+  private restoredNote(): HTMLElement {
+    const note = document.createElement('p');
+    note.className = 'example-restored';
+    const reset = button('example-restored-reset', 'Reset', `${this.dataset.label ?? 'example'} to the original code`);
+    reset.addEventListener('click', () => this.reset());
+    note.append('Restored your edit · ', reset);
+    return note;
   }
 
   private createEditorFn: typeof import('./editor.ts').createEditor | null = null;
@@ -276,6 +306,8 @@ export class ExampleRunnerElement extends HTMLElement {
       onEscape: () => (this.native ? this.resetButton : this.runButton).focus(),
       onChange: (value) => {
         this.editedCode = value;
+        const key = this.storeKey;
+        if (key) saveEdit(key, value, this.original);
         this.updateShare();
       },
     });
@@ -303,6 +335,8 @@ export class ExampleRunnerElement extends HTMLElement {
     this.editorBox?.remove();
     this.editorBox = null;
     this.editedCode = null;
+    const key = this.storeKey;
+    if (key) forgetEdit(key);
     const code = this.example.querySelector<HTMLElement>(':scope > .expressive-code');
     if (code) code.hidden = false;
     this.editButton.hidden = false;
@@ -320,7 +354,7 @@ export class ExampleRunnerElement extends HTMLElement {
   /** A link to this page that opens this example's editor with the edited code. */
   shareLink(): string {
     const url = new URL(location.href);
-    url.hash = `example-${this.example.dataset.exampleLine}=${encodeCode(this.code)}`;
+    url.hash = shareHash(this.example.dataset.exampleId ?? this.example.dataset.exampleLine ?? '', this.code);
     return url.href;
   }
 
@@ -342,23 +376,27 @@ function init(): void {
     element.dataset.label = `example ${index}`;
     controls.append(element);
   }
-  openSharedEdit();
+  const shared = openSharedEdit();
+  const restoring = [...document.querySelectorAll<ExampleRunnerElement>('example-runner')]
+    .filter((element) => element !== shared)
+    .map((element) => element.restoreStoredEdit());
+  // A restored editor above a permalink's target moves it after the browser scrolled to it: go back.
+  const target =
+    !shared && location.hash.startsWith('#example-') ? document.getElementById(decodeURIComponent(location.hash.slice(1))) : null;
+  if (target) void Promise.all(restoring).then((done) => done.some(Boolean) && target.scrollIntoView({ block: 'start' }));
 }
 
-function openSharedEdit(): void {
-  const match = /^#example-(\d+)=([A-Za-z0-9_-]*)$/.exec(location.hash);
-  if (!match) return;
-  const example = document.querySelector<HTMLElement>(`div.example[data-example-line="${match[1]}"]`);
+/** Open the example a share link names with its code; returns its element (null when there is none). */
+function openSharedEdit(): ExampleRunnerElement | null {
+  const shared = parseShareHash(location.hash);
+  if (!shared) return null;
+  const example = findSharedExample(document, shared.key);
   const element = example?.querySelector<ExampleRunnerElement>('example-runner');
-  if (!element) return;
-  let code: string;
-  try {
-    code = decodeCode(match[2]!);
-  } catch {
-    return;
-  }
-  example!.scrollIntoView({ block: 'center' });
-  void element.edit(code);
+  if (!element) return null;
+  // Again once the editor is in: it replaces the code's box, and focusing it scrolls to the cursor.
+  example!.scrollIntoView({ block: 'start' });
+  void element.edit(shared.code).then(() => example!.scrollIntoView({ block: 'start' }));
+  return element;
 }
 
 function registerServiceWorker(): void {

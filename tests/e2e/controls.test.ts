@@ -225,11 +225,12 @@ test('Copy puts the code on the clipboard; a share link reopens the edited code'
   await example.locator('.example-share-button').click();
   await example.locator('.example-run-status', { hasText: 'Link' }).waitFor();
   const link = await page.evaluate(() => navigator.clipboard.readText());
-  expect(link).toMatch(/#example-\d+=/);
+  // Keyed by the example's stable id, not its line (tests/e2e/links.test.ts).
+  expect(link).toContain(`#example-${await example.getAttribute('data-example-id')}=`);
   const other = await context.newPage();
   await other.goto(link);
-  const line = /#example-(\d+)=/.exec(link)![1];
-  const shared = other.locator(`div.example[data-example-line="${line}"]`);
+  const id = /#example-([a-z0-9-]+)=/.exec(link)![1];
+  const shared = other.locator(`div.example[data-example-id="${id}"]`);
   await shared.locator('.cm-content', { hasText: 'print("shared")' }).waitFor();
   expect((await run(shared)).text).toBe('shared\n');
 });
