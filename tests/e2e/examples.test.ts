@@ -1,13 +1,15 @@
 /**
  * The browser twin of build verification: on every page, every runnable example is run with its
  * Run button (Pyodide in a Web Worker, the shared runner), and what the live panel shows must match
- * the output recorded in the MDX source, compared by the verifier's own code. Not-run examples show
- * their reason and have no Run button.
+ * the output recorded in the MDX source, compared by the verifier's own code (a `stdout=pipe` block
+ * runs as `> out.txt 2>&1` in the browser too, and says so). Not-run examples show their reason and
+ * have no Run button; native ones have none either.
  */
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { diffOutputs, outputsMatch } from '../../src/examples/compare.ts';
 import { transcriptFromChunks } from '../../src/examples/output.ts';
+import { stdioLabel } from '../../src/examples/stdio-options.ts';
 import { contentPages, exampleAt, launch, readLive, waitForEnd, openDisclosures } from './helpers.ts';
 
 const baseURL = inject('baseURL');
@@ -40,10 +42,19 @@ describe.each(pages.filter((p) => p.blocks.length > 0))('$file', ({ file, path, 
         continue;
       }
       if (!block.output) continue; // not recorded yet: `npm run verify` fails on it, nothing to compare here
+      if (block.meta.runtime === 'native') {
+        // Verified with native CPython at build time: no Run here, only its recorded output.
+        await expect(example.locator('.example-run-button').count()).resolves.toBe(0);
+        continue;
+      }
+      // stdout=pipe / env=: the recorded output says how the block ran; the run then says it too.
+      const mode = stdioLabel(block.meta.stdout, block.meta.env);
+      if (mode) await expect(example.locator('figure.example-output figcaption').textContent()).resolves.toBe(`Output (${mode})`);
       await example.locator('.example-run-button').click();
       await waitForEnd(example, 60_000 + (block.meta.timeoutMs ?? 0));
       const live = await readLive(example);
       ran++;
+      if (mode) await expect(example.locator('.example-run-mode').textContent()).resolves.toBe(`(${mode})`);
       const label = `${file}:${block.line}`;
       if (live.state !== 'done' || live.exitStatus === null) {
         drifts.push(`${label}: the run ended as "${live.state}": ${live.note}`);
