@@ -11,7 +11,7 @@ import { codeHash } from '../../src/examples/example-id.ts';
 import { extractExamples } from '../../src/examples/extract.ts';
 import { EDIT_KEY_PREFIX } from '../../src/client/edit-store.ts';
 import { encodeCode } from '../../src/client/share-link.ts';
-import { editCode, exampleAt, run, useBrowser } from './helpers.ts';
+import { contentPages, editCode, exampleAt, run, useBrowser } from './helpers.ts';
 import { ROOT } from './paths.ts';
 
 const baseURL = inject('baseURL');
@@ -120,14 +120,28 @@ test('each example has a permalink anchor: the link scrolls to it, and its contr
   expect(await inViewport(example)).toBe(true);
 });
 
-test('norun examples have a permalink too', async () => {
-  const page = await session.open(`${baseURL}/exit-semantics/`);
-  const norun = page.locator('div.example-norun');
-  expect(await norun.count()).toBeGreaterThan(0);
-  for (const block of await norun.all()) {
-    expect(await block.locator('a.example-permalink').isVisible()).toBe(true);
-    const id = await block.getAttribute('data-example-id');
-    expect(await block.getAttribute('id')).toBe(`example-${id}`);
-    expect(await block.locator('a.example-permalink').getAttribute('href')).toBe(`#example-${id}`);
+test('every example of every page has its anchor and a permalink to it, with the id the verifier computes', async () => {
+  const context = await session.newContext();
+  const page = await context.newPage();
+  for (const { path, blocks: pageBlocks } of await contentPages()) {
+    await page.goto(baseURL + path);
+    const found = await page.locator('div.example').evaluateAll((nodes) =>
+      nodes.map((node) => ({
+        line: Number((node as HTMLElement).dataset.exampleLine),
+        id: node.id,
+        href: node.querySelector('a.example-permalink')?.getAttribute('href') ?? null,
+      })),
+    );
+    expect(found.length, path).toBe(pageBlocks.length);
+    for (const block of pageBlocks) {
+      expect(
+        found.find((f) => f.line === block.line),
+        `${path}:${block.line}`,
+      ).toEqual({
+        line: block.line,
+        id: `example-${block.id}`,
+        href: `#example-${block.id}`,
+      });
+    }
   }
 });
