@@ -3,15 +3,28 @@
  * presses Edit. Tab indents, as in any code editor; Esc leaves the editor (the caller moves focus to
  * the Run button), so the keyboard is never trapped. Ctrl+Enter (Cmd+Enter on macOS) runs.
  *
- * Colours come from CSS classes (`tok-*`, Lezer's class highlighter) styled in runner.css for
- * Starlight's light and dark themes, so the editor follows the site's theme switch.
+ * Colours match the static highlighting of the same code (Expressive Code with Starlight's Night
+ * Owl themes): {@link highlighter} gives each Lezer token the class of the TextMate scope Shiki gives
+ * it (`ec-tok-*`), and runner.css colours those classes with the values Expressive Code renders,
+ * for Starlight's light and dark themes, on Expressive Code's own background
+ * (tests/e2e/reader.test.ts compares the computed colours of both).
  */
 import { indentWithTab } from '@codemirror/commands';
 import { python } from '@codemirror/lang-python';
 import { bracketMatching, indentOnInput, indentUnit, syntaxHighlighting } from '@codemirror/language';
 import { EditorState, Prec, StateEffect, StateField } from '@codemirror/state';
-import { Decoration, type DecorationSet, EditorView, highlightActiveLine, keymap, lineNumbers } from '@codemirror/view';
-import { classHighlighter } from '@lezer/highlight';
+import {
+  Decoration,
+  type DecorationSet,
+  EditorView,
+  highlightActiveLine,
+  keymap,
+  lineNumbers,
+  MatchDecorator,
+  ViewPlugin,
+  type ViewUpdate,
+} from '@codemirror/view';
+import { tagHighlighter, tags as t } from '@lezer/highlight';
 import { minimalSetup } from 'codemirror';
 
 /** An open editor. */
@@ -28,6 +41,57 @@ export interface EditorHandle {
   markError(line: number | null, error?: string): void;
   destroy(): void;
 }
+
+/**
+ * Lezer's Python tags → the classes runner.css colours as Night Owl colours the TextMate scopes
+ * Shiki assigns (keywords and operators alike, strings, numbers and escapes, constants, function
+ * names where defined and where called, class names, comments).
+ */
+const highlighter = tagHighlighter([
+  { tag: [t.keyword, t.controlKeyword, t.definitionKeyword, t.moduleKeyword, t.operatorKeyword], class: 'ec-tok-keyword' },
+  {
+    tag: [t.operator, t.arithmeticOperator, t.compareOperator, t.definitionOperator, t.updateOperator, t.bitwiseOperator, t.modifier],
+    class: 'ec-tok-keyword',
+  },
+  { tag: [t.string, t.special(t.string)], class: 'ec-tok-string' },
+  { tag: [t.number, t.escape], class: 'ec-tok-number' },
+  { tag: [t.bool, t.null], class: 'ec-tok-constant' },
+  { tag: t.function(t.definition(t.variableName)), class: 'ec-tok-defname' },
+  { tag: [t.function(t.variableName), t.function(t.propertyName)], class: 'ec-tok-call' },
+  { tag: t.definition(t.className), class: 'ec-tok-classname' },
+  { tag: [t.comment, t.lineComment], class: 'ec-tok-comment' },
+  { tag: t.meta, class: 'ec-tok-keyword' },
+]);
+
+/**
+ * Names Shiki's Python grammar scopes as built-in (`support.function.builtin`,
+ * `support.type.exception`, `support.function.magic` for a called or defined `__dunder__`,
+ * `variable.language.special.self`), which Lezer does not tell apart
+ * from other names: marked on top of the token classes.
+ */
+const EXCEPTIONS =
+  'BaseException|Exception|BaseExceptionGroup|ExceptionGroup|ArithmeticError|AssertionError|AttributeError|BlockingIOError|BrokenPipeError|BufferError|ChildProcessError|ConnectionError|EOFError|EnvironmentError|FileExistsError|FileNotFoundError|FloatingPointError|GeneratorExit|IOError|ImportError|IndentationError|IndexError|InterruptedError|IsADirectoryError|KeyError|KeyboardInterrupt|LookupError|MemoryError|ModuleNotFoundError|NameError|NotADirectoryError|NotImplementedError|OSError|OverflowError|PermissionError|ProcessLookupError|RecursionError|ReferenceError|RuntimeError|StopAsyncIteration|StopIteration|SyntaxError|SystemError|SystemExit|TabError|TimeoutError|TypeError|UnboundLocalError|UnicodeDecodeError|UnicodeEncodeError|UnicodeError|ZeroDivisionError|Warning|UserWarning|DeprecationWarning|PendingDeprecationWarning|RuntimeWarning|SyntaxWarning|ResourceWarning|FutureWarning|ImportWarning|UnicodeWarning|BytesWarning|EncodingWarning';
+const FUNCTIONS =
+  'print|len|range|int|str|repr|type|list|dict|set|frozenset|tuple|open|isinstance|issubclass|iter|next|sorted|reversed|super|object|format|getattr|setattr|hasattr|delattr|id|min|max|sum|any|all|enumerate|zip|map|filter|abs|bool|float|bytes|bytearray|callable|vars|input|hash|round|divmod|globals|locals|compile|exec|eval|__\\w+__';
+const BUILTINS = new RegExp(`\\b(?:${EXCEPTIONS})\\b|\\b(?:${FUNCTIONS})(?=\\()|\\bself\\b`, 'g');
+const builtinMark = Decoration.mark({ class: 'ec-tok-builtin' });
+const selfMark = Decoration.mark({ class: 'ec-tok-self' });
+const builtins = ViewPlugin.fromClass(
+  class {
+    decorations: DecorationSet;
+    private readonly matcher = new MatchDecorator({
+      regexp: BUILTINS,
+      decoration: (match) => (match[0] === 'self' ? selfMark : builtinMark),
+    });
+    constructor(view: EditorView) {
+      this.decorations = this.matcher.createDeco(view);
+    }
+    update(update: ViewUpdate) {
+      this.decorations = this.matcher.updateDeco(update, this.decorations);
+    }
+  },
+  { decorations: (plugin) => plugin.decorations },
+);
 
 /** Sets (or, with null, clears) the error mark. */
 const setErrorMark = StateEffect.define<{ line: number; error: string } | null>();
@@ -82,7 +146,8 @@ export function createEditor(options: EditorOptions): EditorHandle {
         indentUnit.of('    '),
         EditorState.tabSize.of(4),
         python(),
-        syntaxHighlighting(classHighlighter),
+        syntaxHighlighting(highlighter),
+        builtins,
         // Highest precedence: the default keymap binds Mod-Enter to insertBlankLine.
         Prec.highest(
           keymap.of([

@@ -37,6 +37,7 @@ import { labelSearchButton } from './search-label.ts';
 import type { RunHandle } from './host.ts';
 import { editKey, forgetEdit, loadEdit, saveEdit } from './edit-store.ts';
 import { findSharedExample, parseShareHash, shareHash } from './share-link.ts';
+import { editorHint, foldStaleOutput } from './stale-output.ts';
 
 type Session = typeof import('./session.ts');
 let session: Promise<Session> | null = null;
@@ -264,7 +265,7 @@ export class ExampleRunnerElement extends HTMLElement {
     const hint = document.createElement('p');
     hint.className = 'example-editor-hint';
     hint.id = `example-editor-hint-${this.dataset.index ?? Math.random().toString(36).slice(2)}`;
-    hint.textContent = 'Editing. Ctrl+Enter (⌘+Enter) runs, Tab indents, Esc leaves the editor. Reset restores the original code.';
+    hint.textContent = editorHint();
     box.append(hint);
     if (restored) box.prepend(this.restoredNote());
     this.editorBox = box;
@@ -325,6 +326,7 @@ export class ExampleRunnerElement extends HTMLElement {
 
   private updateShare(): void {
     this.shareButton.hidden = !this.edited;
+    foldStaleOutput(this.example, this.edited);
   }
 
   /** Close the editor, show the original code again and remove the live output. */
@@ -342,6 +344,7 @@ export class ExampleRunnerElement extends HTMLElement {
     this.editButton.hidden = false;
     this.resetButton.hidden = true;
     this.shareButton.hidden = true;
+    foldStaleOutput(this.example, false);
     void session?.then((s) => s.clearRun(this.example));
     this.editButton.focus();
     this.say('Reset: the original code is back.');
