@@ -43,8 +43,9 @@ describe.each(pages.filter((p) => p.blocks.length > 0))('$file', ({ file, path, 
       }
       if (!block.output) continue; // not recorded yet: `npm run verify` fails on it, nothing to compare here
       if (block.meta.runtime === 'native') {
-        // Verified with native CPython at build time: no Run here, only its recorded output.
-        await expect(example.locator('.example-run-button').count()).resolves.toBe(0);
+        // Verified with native CPython at build time: no visible Run here, only its recorded output.
+        await expect(example.locator('.example-run-button:visible').count()).resolves.toBe(0);
+        await expect(example.locator('.example-native-note').count()).resolves.toBe(1);
         continue;
       }
       // stdout=pipe / env=: the recorded output says how the block ran; the run then says it too.
