@@ -15,9 +15,9 @@ export const HEAD_LINES = 200;
 /** Characters kept at the start of the output (a single huge line is cut). */
 export const HEAD_CHARS = 20_000;
 /** Lines kept at the end of the output. */
-export const TAIL_LINES = 300;
+export const TAIL_LINES = 100;
 /** Characters kept at the end of the output. */
-export const TAIL_CHARS = 30_000;
+export const TAIL_CHARS = 10_000;
 
 /** Limits of a {@link BoundedOutput}, in lines and UTF-16 characters. */
 export interface OutputLimits {

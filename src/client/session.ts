@@ -102,6 +102,8 @@ class Panel {
   private gap: HTMLElement | null = null;
   private tailNodes: HTMLElement[] = [];
   private tailShown = -1;
+  /** Keep the end of the output in view (false once the reader scrolls up). */
+  private follow = true;
 
   constructor(example: HTMLElement, name: string) {
     const id = `example-run-${++panelCount}`;
@@ -124,6 +126,16 @@ class Panel {
     this.loadingText.setAttribute('for', this.progress.id);
     this.loading.append(this.progress, this.loadingText);
     this.transcript = el('pre', 'example-run-transcript');
+    // Whether to follow the end of the output: kept from scroll events, so that no frame has to
+    // read the layout before it writes.
+    this.transcript.addEventListener(
+      'scroll',
+      () => {
+        const pre = this.transcript;
+        this.follow = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 8;
+      },
+      { passive: true },
+    );
     this.transcript.setAttribute('role', 'log');
     this.transcript.setAttribute('aria-label', 'Output of your run');
     this.empty = el('p', 'example-run-empty', '(no output)');
@@ -149,7 +161,9 @@ class Panel {
     this.gap = null;
     this.tailNodes = [];
     this.tailShown = -1;
+    this.follow = true;
     this.transcript.replaceChildren();
+    this.transcript.classList.remove('example-run-transcript-full');
     this.transcript.removeAttribute('tabindex');
     this.transcript.removeAttribute('aria-busy');
     this.badge.hidden = !edited;
@@ -211,8 +225,6 @@ class Panel {
     cancelAnimationFrame(this.frame);
     this.frame = 0;
     const pre = this.transcript;
-    // Follow the end of the output while the reader has not scrolled up.
-    const follow = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 8;
     const { head } = this.output;
     for (let i = this.headShown; i < head.length; i++) {
       const piece = head[i]!;
@@ -235,6 +247,10 @@ class Panel {
         pre.insertBefore(this.gap, this.tailNodes[0] ?? null);
         // The tail is redrawn from now on: a live region would read it out again and again.
         pre.setAttribute('aria-busy', 'true');
+        // Full: a fixed height and layout containment (runner.css), so that redrawing the tail
+        // lays out only the panel, not the page; it scrolls, so it takes keyboard focus.
+        pre.classList.add('example-run-transcript-full');
+        pre.tabIndex = 0;
       }
       this.gap.textContent = hiddenNote(this.output);
     }
@@ -259,10 +275,7 @@ class Panel {
       emit();
       pre.append(...this.tailNodes);
     }
-    if (follow) pre.scrollTop = pre.scrollHeight;
-    // A scrolling region must be reachable from the keyboard (axe: scrollable-region-focusable).
-    if (pre.scrollHeight > pre.clientHeight) pre.tabIndex = 0;
-    else pre.removeAttribute('tabindex');
+    if (this.follow) pre.scrollTop = pre.scrollHeight;
   }
 
   /** Show how the run ended; `compare` says whether `[...]` in `recorded` is a wildcard (the example's `data-ellipsis`). */
@@ -276,6 +289,8 @@ class Panel {
   ): string {
     this.flush();
     this.transcript.removeAttribute('aria-busy');
+    // A scrolling region must be reachable from the keyboard (axe: scrollable-region-focusable).
+    if (this.transcript.scrollHeight > this.transcript.clientHeight) this.transcript.tabIndex = 0;
     this.loading.hidden = true;
     this.empty.hidden = this.transcript.childNodes.length > 0 || outcome.kind === 'cancelled';
     const started = loadMs === null ? '' : ` (Python started in ${seconds(loadMs)})`;

@@ -29,7 +29,7 @@ describe('BoundedOutput', () => {
     expect(all.endsWith(tail)).toBe(true);
     expect(head.length + output.hiddenChars + tail.length).toBe(all.length);
     expect(output.hiddenLines).toBe(200_000 - HEAD_LINES - TAIL_LINES);
-    expect(hiddenNote(output)).toBe(`… 199,500 lines hidden (${formatBytes(output.hiddenChars)} of text); the verdict uses all of it …`);
+    expect(hiddenNote(output)).toBe(`… 199,700 lines hidden (${formatBytes(output.hiddenChars)} of text); the verdict uses all of it …`);
   });
 
   test('a short output is kept whole, streams apart', () => {
