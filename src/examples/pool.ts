@@ -13,6 +13,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { OutputChunk, Stream } from './output.ts';
 import type { RunOptions, RunResult } from './runner.ts';
+import { WORKER_STACK_MB } from './host-waits.ts';
 import { SIGINT, type HostMessage, type WorkerMessage } from './worker-protocol.ts';
 
 /** A run's result as the pool sees it. */
@@ -136,7 +137,9 @@ const newDecoders = (): Record<Stream, TextDecoder> => ({ stdout: new TextDecode
 function startWorker(init: HostMessage): Promise<{ worker: Worker; snapshot?: Uint8Array; alternateSnapshot?: Uint8Array }> {
   // The worker's own stdout/stderr (an example could write to them through a path to `process`,
   // and Pyodide prints fatal-error dumps there) are piped here and dropped: never into the report.
-  const worker = new Worker(WORKER_URL, { stdout: true, stderr: true });
+  // The stack the recursion ceiling was measured with (host-waits.ts WORKER_RECURSION_CEILING):
+  // deep recursion must end in Python's RecursionError, not in a JavaScript stack overflow.
+  const worker = new Worker(WORKER_URL, { stdout: true, stderr: true, resourceLimits: { stackSizeMb: WORKER_STACK_MB } });
   worker.stdout.resume();
   worker.stderr.resume();
   return new Promise((resolve, reject) => {
@@ -319,6 +322,8 @@ export class RunnerPool {
       longTimeout(() => {
         slot.timedOut = true;
         Atomics.store(buffer, 0, SIGINT);
+        // Wakes a block blocked in time.sleep or the asyncio loop's wait (host-waits.ts) at once.
+        Atomics.notify(buffer, 0);
         const sent = performance.now();
         const poll = setInterval(() => {
           if (slot.job !== job) return clearInterval(poll);

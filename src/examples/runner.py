@@ -277,6 +277,7 @@ def begin(source, shift_heap=False, pipe=False, env_lines=""):
     # CPython seeds the random module from os.urandom at start-up; a reused interpreter must
     # too, or an example's "random" output would depend on the examples before it.
     random.seed()
+    _fresh_asyncio()
     if shift_heap:
         _shift_heap()
     try:
@@ -432,6 +433,8 @@ def finalize():
         gc.collect()
     finally:
         sys.unraisablehook = hook
+    if _pending_loops():
+        _reset._taint("an asyncio task was left pending")
     return ok
 
 
@@ -447,7 +450,120 @@ def exit_status(status, flushed):
     return status if flushed else FLUSH_FAILED_STATUS
 
 
-def prepare():
-    """Capture the interpreter's baseline (reset.py) once, before its first block."""
+def prepare(host):
+    """Install the waits and the recursion ceiling of ``host`` (runner.ts, host-waits.ts) and
+    CPython's own ``asyncio.run`` (see :func:`_install_asyncio`), then capture the interpreter's
+    baseline (reset.py) once, before its first block."""
+    _install_host(host)
     _reset.on_excepthook = _on_excepthook
     _reset.prepare([sys.modules[__name__], _reset])
+
+
+# --- Waiting, interrupts and asyncio ---------------------------------------------------------
+#
+# CPython's time.sleep and its event loop's select() block the thread, and Ctrl-C (SIGINT)
+# interrupts them: the handler runs at once. Pyodide's time.sleep and asyncio.run instead wait on
+# the JavaScript event loop through JSPI, where no interrupt reaches them, and its WebLoop has no
+# life cycle (asyncio.run neither cancels pending tasks nor closes async generators). So the
+# example gets CPython's asyncio.run and asyncio.Runner (Lib/asyncio/runners.py, unchanged) over
+# CPython's BaseEventLoop, whose only wait is the host's blocking one (host-waits.ts).
+
+import asyncio
+import time
+from asyncio import base_events as _base_events
+from asyncio import events as _events
+from asyncio import runners as _runners
+
+#: The host's functions (host-waits.ts), set by :func:`prepare`.
+_host = None
+#: Event loops the example made, to find tasks it left pending (see :func:`_pending_loops`).
+_loops = weakref.WeakSet()
+
+
+class _BlockingSelector:
+    """What ``BaseEventLoop._run_once`` polls: ``select(timeout)`` blocks the thread for
+    ``timeout`` seconds (None: until interrupted), or less when SIGINT arrives, whose handler runs
+    before it returns, as after ``select()`` fails with EINTR. There are no file descriptors to
+    watch: it returns no events."""
+
+    def select(self, timeout):
+        _host.wait(-1 if timeout is None else timeout)
+        return ()
+
+    def close(self):
+        pass
+
+
+class _ExampleLoop(_base_events.BaseEventLoop):
+    """CPython's ``BaseEventLoop`` (scheduling, ``run_forever``, ``close``, async generator
+    hooks, ``shutdown_asyncgens``, ``shutdown_default_executor``) with a blocking wait and no
+    I/O. ``run_in_executor(None, f)`` calls ``f`` at once, as Pyodide's WebLoop does: WebAssembly
+    has no threads for the default executor."""
+
+    def __init__(self):
+        super().__init__()
+        self._selector = _BlockingSelector()
+        _loops.add(self)
+
+    def _process_events(self, event_list):
+        pass
+
+    def _write_to_self(self):
+        # No other thread can add a callback while the loop waits; a signal handler runs
+        # before the wait returns.
+        pass
+
+    def run_in_executor(self, executor, func, *args):
+        if executor is not None:
+            return super().run_in_executor(executor, func, *args)
+        self._check_closed()
+        self._check_default_executor()
+        future = self.create_future()
+        try:
+            future.set_result(func(*args))
+        except Exception as exc:
+            future.set_exception(exc)
+        return future
+
+
+class _ExamplePolicy(_events._BaseDefaultEventLoopPolicy):
+    """The event loop policy of ``python3 example.py`` on Unix (no current loop until one is
+    set; ``new_event_loop`` makes an :class:`_ExampleLoop`)."""
+
+    _loop_factory = _ExampleLoop
+
+
+def _install_host(host):
+    """Give the example CPython's blocking, interruptible ``time.sleep``, the recursion ceiling
+    and CPython's ``asyncio.run`` (Pyodide's wrapper delegates to WebLoop)."""
+    global _host
+    _host = host
+    import pyodide.webloop
+
+    import signal
+
+    def default_sigint():
+        return signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+    host.originals(pyodide.webloop._orig_sleep, sys.setrecursionlimit, sys.getrecursionlimit, default_sigint)
+    time.sleep = host.sleep
+    sys.setrecursionlimit = host.setrecursionlimit
+    sys.getrecursionlimit = host.getrecursionlimit
+    asyncio.run = _runners.run
+    _fresh_asyncio()
+
+
+def _fresh_asyncio():
+    """As at the start of ``python3 example.py``: no running loop (Pyodide marks its WebLoop as
+    running on the thread), and a new policy with no current loop."""
+    _events._set_running_loop(None)
+    _events._set_event_loop_policy(_ExamplePolicy())
+
+
+def _pending_loops():
+    """True when an event loop of the example still holds an unfinished task after its
+    finalization (its ``finally`` would run in a later block when the task is collected)."""
+    for loop in list(_loops):
+        if _reset._pending_tasks(loop):
+            return True
+    return False

@@ -20,7 +20,7 @@ import {
   restoreRealm,
   watchProxies,
 } from './isolation.ts';
-import { STACK_SWITCHING } from './jspi.ts';
+import { type HostWaits, hostWaits, type InterruptCell } from './host-waits.ts';
 import type { OutputChunk, Stream } from './output.ts';
 import { type StdoutMode, startupEnvProblem } from './stdio-options.ts';
 
@@ -138,6 +138,13 @@ export interface RunnerOptions {
    * default the global scope. The verifier's workers pass lockdown.ts `sandboxGlobals()`.
    */
   jsglobals?: object;
+  /**
+   * Ceiling of the effective recursion limit, in Python frames (host-waits.ts
+   * `RECURSION_CEILING`, the default, fits V8's default 984 KiB stack); a host that gives the
+   * thread a bigger stack passes more. `sys.setrecursionlimit` above it sets it, and
+   * `sys.getrecursionlimit` still answers what was set.
+   */
+  recursionCeiling?: number;
 }
 
 /** The Python half of the runner: src/examples/runner.py (the CPython main sequence) and reset.py (fresh state). */
@@ -201,6 +208,9 @@ interface RunnerState {
 }
 
 const runnerStates = new WeakMap<Interpreter, RunnerState>();
+
+/** Per interpreter: the interrupt buffer of the run in progress, read by host-waits.ts. */
+const interruptCells = new WeakMap<Interpreter, InterruptCell>();
 
 /**
  * The runner functions of an interpreter from {@link ExampleRunner.interpreter}.
@@ -311,7 +321,10 @@ export class ExampleRunner {
       reset: reset.reset,
     };
     // (The module proxies stay alive: the function proxies are borrowed from them.)
-    runner.prepare();
+    const cell: InterruptCell = {};
+    interruptCells.set(py, cell);
+    const waits: HostWaits = hostWaits(py as unknown as Parameters<typeof hostWaits>[0], cell, this.options.recursionCeiling);
+    runner.prepare(waits);
     const module = (py as unknown as { _module: Parameters<typeof watchProxies>[0] })._module;
     runnerStates.set(py, { fns, files: captureFiles(py.FS, SCRATCH_DIRS), proxies: watchProxies(module) });
     this.realm ??= captureRealm(this.options.jsglobals ? [globalThis, this.options.jsglobals] : [globalThis]);
@@ -412,6 +425,8 @@ export async function runInInterpreter(py: Interpreter, code_: string, options: 
     options.interruptBuffer[0] = 0;
     py.setInterruptBuffer(options.interruptBuffer);
   }
+  const cell = interruptCells.get(py);
+  if (cell) cell.buffer = options.interruptBuffer;
   let exitStatus = 0;
   let execMs = 0;
   let fault: string | null = null;
@@ -436,11 +451,11 @@ export async function runInInterpreter(py: Interpreter, code_: string, options: 
     if (code) {
       try {
         // exec is called from JavaScript so that no Python frame of ours sits under the
-        // example's <module> frame; a promising call lets asyncio.run() suspend the
-        // WebAssembly stack (JSPI) while it awaits. Without JSPI (Safari, older Firefox) a
-        // plain call still runs every example that does not wait on the event loop.
-        if (STACK_SWITCHING) await exec.callPromising(code, namespace);
-        else exec(code, namespace);
+        // example's <module> frame. A plain call, not a promising one (JSPI): the block runs
+        // on the thread's own stack, which the host sizes (a JSPI stack is 984 KiB whatever the
+        // thread's), and nothing needs to suspend: time.sleep and the asyncio loop wait by
+        // blocking the thread (host-waits.ts), as CPython's do.
+        exec(code, namespace);
       } catch (error) {
         if ((error as Error)?.constructor?.name !== 'PythonError') throw error;
         // Both proxies are destroyed: a proxy left alive would count as handed to JavaScript.
@@ -479,6 +494,7 @@ export async function runInInterpreter(py: Interpreter, code_: string, options: 
     }
   } finally {
     execMs = performance.now() - execStarted;
+    if (cell) cell.buffer = undefined;
     open = false; // anything written later (a reset's stray output) is not this block's
     dropPendingCallbacks(py);
     try {

@@ -9,6 +9,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { lockDownProcess, sandboxGlobals, trackTimers } from './lockdown.ts';
+import { WORKER_RECURSION_CEILING } from './host-waits.ts';
 import { capWasmMemory } from './memory-cap.ts';
 import { ALTERNATE_HASH_SEED, type ExampleRunner } from './runner.ts';
 import { createNodeRunner } from './runner-node.ts';
@@ -28,7 +29,12 @@ const hitCap = new WeakSet<ExampleRunner>();
 // An interpreter whose memory grew past half the cap is replaced (memory never shrinks), so every
 // block has at least half the cap to itself.
 const create = (snapshot?: Uint8Array, hashSeed?: number) =>
-  createNodeRunner(snapshot, hashSeed, { jsglobals: sandboxGlobals(), memoryLimitBytes: memoryCap.maxBytes / 2 });
+  createNodeRunner(snapshot, hashSeed, {
+    jsglobals: sandboxGlobals(),
+    memoryLimitBytes: memoryCap.maxBytes / 2,
+    // The pool gives this thread a WORKER_STACK_MB stack.
+    recursionCeiling: WORKER_RECURSION_CEILING,
+  });
 
 const port = parentPort!;
 let primary: ExampleRunner | null = null;

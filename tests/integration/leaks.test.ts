@@ -128,18 +128,20 @@ const cases: Case[] = [
   },
   {
     name: "the asyncio event loop's debug flag, exception handler and attributes",
+    // CPython 3.14: no current loop until one is set (get_event_loop raises RuntimeError).
     pollute:
-      'import asyncio\nloop = asyncio.get_event_loop()\nloop.set_debug(True)\nloop.set_exception_handler(lambda loop, context: print("handler"))\nloop.leaked = 1\nprint(loop.get_debug())\n',
+      'import asyncio\nloop = asyncio.new_event_loop()\nasyncio.set_event_loop(loop)\nloop.set_debug(True)\nloop.set_exception_handler(lambda loop, context: print("handler"))\nloop.leaked = 1\nasyncio.events._get_event_loop_policy().leaked = 1\nprint(asyncio.get_event_loop().get_debug())\n',
     effect: 'True',
     probe:
-      'import asyncio\nloop = asyncio.get_event_loop()\nprint(loop.get_debug(), loop.get_exception_handler(), hasattr(loop, "leaked"))\n',
+      'import asyncio\nprint(hasattr(asyncio.events._get_event_loop_policy(), "leaked"))\ntry:\n    loop = asyncio.get_event_loop()\nexcept RuntimeError as e:\n    print(e)\nelse:\n    print(loop.get_debug(), loop.get_exception_handler(), hasattr(loop, "leaked"))\n',
   },
   {
     name: 'the event loop replaced (asyncio.set_event_loop)',
     pollute:
-      'import asyncio\nclass Leaky(type(asyncio.get_event_loop())):\n    pass\nasyncio.set_event_loop(Leaky())\nprint(type(asyncio.get_event_loop()).__name__)\n',
+      'import asyncio\nclass Leaky(type(asyncio.new_event_loop())):\n    pass\nasyncio.set_event_loop(Leaky())\nprint(type(asyncio.get_event_loop()).__name__)\n',
     effect: 'Leaky',
-    probe: 'import asyncio\nprint(type(asyncio.get_event_loop()).__name__)\n',
+    probe:
+      'import asyncio\ntry:\n    print(type(asyncio.get_event_loop()).__name__)\nexcept RuntimeError as e:\n    print(e)\nprint(type(asyncio.new_event_loop()).__name__)\n',
   },
   {
     name: 'a handler added to the asyncio logger',
@@ -210,7 +212,7 @@ const cases: Case[] = [
   {
     name: 'an asyncio task left pending',
     pollute:
-      'import asyncio\nasync def forever():\n    try:\n        await asyncio.sleep(10)\n    finally:\n        print("task finally")\nasync def main():\n    asyncio.ensure_future(forever())\n    await asyncio.sleep(0)\n    print("left pending")\nasyncio.get_event_loop().run_until_complete(main())\n',
+      'import asyncio\nasync def forever():\n    try:\n        await asyncio.sleep(10)\n    finally:\n        print("task finally")\nasync def main():\n    asyncio.ensure_future(forever())\n    await asyncio.sleep(0)\n    print("left pending")\nloop = asyncio.new_event_loop()\nasyncio.set_event_loop(loop)\nloop.run_until_complete(main())\n',
     effect: 'left pending',
     probe: 'import gc\ngc.collect()\nprint("probe")\n',
   },
