@@ -4,34 +4,22 @@
  * know about shows as a difference between the two runs of the block it reaches, and two runs in
  * fresh interpreters name it a leak. Real Pyodide on one worker, real MDX.
  */
-import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
-import { RunnerPool } from '../../src/examples/pool.ts';
+import { afterEach, expect, test } from 'vitest';
 import { verifyFiles, type BlockResult } from '../../src/examples/verify.ts';
+import { usePoolFixture } from '../support/pool-fixture.ts';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/leaks/unknown-leak.mdx', import.meta.url));
 
-let pool: RunnerPool;
-let work: string;
-
-beforeAll(async () => {
-  // One worker: the probe's first run follows the polluter's on the same interpreter.
-  pool = await RunnerPool.create({ size: 1 });
-  work = await mkdtemp(join(tmpdir(), 'verify-leaks-'));
-});
-
-afterAll(async () => {
-  await pool?.close();
-  if (work) await rm(work, { recursive: true, force: true });
-});
+// One worker: every block runs on the same interpreter, after the block before it.
+const fixture = usePoolFixture('verify-leaks');
 
 // The leak outlives the reset by design: start each test from fresh interpreters of both seeds.
 afterEach(async () => {
-  await pool.run('pass\n', { fresh: true });
-  await pool.run('pass\n', { fresh: true, alternateSeed: true });
+  await fixture.pool.run('pass\n', { fresh: true });
+  await fixture.pool.run('pass\n', { fresh: true, alternateSeed: true });
 });
 
 const byCase = (results: BlockResult[]) => new Map(results.map((r) => [/^# case: (\S+)/.exec(r.block.code)![1]!, r]));
@@ -40,10 +28,10 @@ test.each([
   { order: 'source order', reverse: false, ran: 'before', hint: 'run with --jobs 1 to find' },
   { order: 'reverse order', reverse: true, ran: 'after', hint: 'run with --jobs 1 --reverse to find' },
 ])('a leak the reset misses fails the block it reaches, in $order, and --update records nothing', async ({ reverse, ran, hint }) => {
-  const file = join(await mkdtemp(join(work, 'case-')), 'unknown-leak.mdx');
+  const file = join(await mkdtemp(join(fixture.work, 'case-')), 'unknown-leak.mdx');
   await copyFile(FIXTURE, file);
   const before = await readFile(file, 'utf8');
-  const [report] = await verifyFiles([file], { runner: pool, update: true, reverse });
+  const [report] = await verifyFiles([file], { runner: fixture.pool, update: true, reverse });
   const results = byCase(report!.results);
   expect(results.get('polluter')!.status).toBe('passed');
   const probe = results.get('probe')!;
@@ -58,9 +46,9 @@ test.each([
 });
 
 test('a block whose output varies by itself is still called nondeterministic, not a leak', async () => {
-  const file = join(await mkdtemp(join(work, 'case-')), 'random.mdx');
+  const file = join(await mkdtemp(join(fixture.work, 'case-')), 'random.mdx');
   await writeFile(file, '```python\nimport os\nprint(os.urandom(8).hex())\n```\n\n```output\nx\n```\n');
-  const [report] = await verifyFiles([file], { runner: pool });
+  const [report] = await verifyFiles([file], { runner: fixture.pool });
   expect(report!.results[0]!.status).toBe('failed');
   expect(report!.results[0]!.reason).toMatch(/^output differs between two runs \(nondeterministic\)/);
 });

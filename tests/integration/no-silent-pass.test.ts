@@ -7,41 +7,30 @@
  * - `--update` never creates a wildcard: a block that opts in and prints a literal `[...]` fails.
  * - Every fence whose language names Python is run (`python`, `py`, `python3`) or is an error.
  */
-import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { RunnerPool } from '../../src/examples/pool.ts';
+import { describe, expect, test } from 'vitest';
 import { verifyFiles } from '../../src/examples/verify.ts';
 import { runVerify } from '../support/verify-cli.ts';
+import { usePoolFixture } from '../support/pool-fixture.ts';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/no-silent-pass/', import.meta.url));
 const FENCE = '```';
 
-let pool: RunnerPool;
-let work: string;
-
-beforeAll(async () => {
-  pool = await RunnerPool.create({ size: 1 });
-  work = await mkdtemp(join(tmpdir(), 'verify-no-silent-pass-'));
-});
-
-afterAll(async () => {
-  await pool?.close();
-  if (work) await rm(work, { recursive: true, force: true });
-});
+// One worker: every block runs on the same interpreter, after the block before it.
+const fixture = usePoolFixture('verify-no-silent-pass');
 
 /** A fresh copy of a fixture (or of given text under that name) in its own folder. */
 async function copyOf(name: string, text?: string): Promise<string> {
-  const dir = await mkdtemp(join(work, 'case-'));
+  const dir = await mkdtemp(join(fixture.work, 'case-'));
   const file = join(dir, basename(name));
   if (text === undefined) await copyFile(join(FIXTURES, name), file);
   else await writeFile(file, text);
   return file;
 }
 
-const verify = async (file: string, update = false) => (await verifyFiles([file], { runner: pool, update }))[0]!;
+const verify = async (file: string, update = false) => (await verifyFiles([file], { runner: fixture.pool, update }))[0]!;
 
 /** A page with one block printing a list that contains itself, with `meta` on its fence. */
 const selfList = (meta: string, first = 1, recorded?: string) =>

@@ -7,36 +7,25 @@
  * temporary file in the content or the cache folder.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chmod, chown, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, chown, lstat, mkdir, mkdtemp, readdir, readFile, readlink, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { BOM } from '../../src/examples/extract.ts';
-import { RunnerPool } from '../../src/examples/pool.ts';
 import { type BlockRunner, verifyFiles } from '../../src/examples/verify.ts';
 import { type CliResult, lastLine, VERIFY_SCRIPT } from '../support/verify-cli.ts';
+import { usePoolFixture } from '../support/pool-fixture.ts';
 
 const FENCE = '```';
 const CACHE = join('node_modules', '.cache', 'verified-examples');
 
-let pool: RunnerPool;
-let work: string;
+// One worker: every block runs on the same interpreter, after the block before it.
+const fixture = usePoolFixture('update-safety');
 
-beforeAll(async () => {
-  pool = await RunnerPool.create({ size: 1 });
-  work = await mkdtemp(join(tmpdir(), 'update-safety-'));
-});
+/** A new folder under the fixture.work folder. */
+const folder = (name: string) => mkdtemp(join(fixture.work, `${name}-`));
 
-afterAll(async () => {
-  await pool?.close();
-  if (work) await rm(work, { recursive: true, force: true });
-});
-
-/** A new folder under the work folder. */
-const folder = (name: string) => mkdtemp(join(work, `${name}-`));
-
-/** `verifyFiles` with `--update` on the real pool (or the given runner). */
-const update = (files: string[], runner: BlockRunner = pool) => verifyFiles(files, { runner, update: true });
+/** `verifyFiles` with `--update` on the real fixture.pool (or the given runner). */
+const update = (files: string[], runner: BlockRunner = fixture.pool) => verifyFiles(files, { runner, update: true });
 
 /** Every file name under `dir`, recursively, relative to it. */
 async function filesUnder(dir: string): Promise<string[]> {
@@ -82,7 +71,7 @@ describe('a page that starts with a byte order mark', () => {
         ),
       );
 
-      const [check] = await verifyFiles([file], { runner: pool });
+      const [check] = await verifyFiles([file], { runner: fixture.pool });
       expect(check!.problems).toEqual([]);
       expect(check!.results.map((r) => r.status)).toEqual(['passed', 'passed']);
       const [again] = await update([file]);
@@ -100,7 +89,7 @@ describe('a save made while the examples run', () => {
   );
 
   /**
-   * The pool, and a save of the file as soon as the slow block's first run starts. The run's
+   * The fixture.pool, and a save of the file as soon as the slow block's first run starts. The run's
    * result is handed on only once the save is done, so the save always lands between the read
    * at the start and the write at the end, however slow the machine.
    */
@@ -109,7 +98,7 @@ describe('a save made while the examples run', () => {
     const runner = {
       saves: 0,
       run(code: string, options?: Parameters<BlockRunner['run']>[1]) {
-        const result = pool.run(code, options);
+        const result = fixture.pool.run(code, options);
         saving ??= (async () => {
           await writeFile(file, saved);
           runner.saves++;
@@ -217,7 +206,7 @@ describe('the CLI', () => {
     await writeFile(join(dir, 'ro-folder', 'page.mdx'), page);
     await writeFile(join(dir, 'ro-file', 'page.mdx'), page);
     if (asRoot) {
-      await chmod(work, 0o755); // mkdtemp makes it 0700: nobody could not reach the files
+      await chmod(fixture.work, 0o755); // mkdtemp makes it 0700: nobody could not reach the files
       for (const path of ['', 'ro-folder', 'ro-folder/page.mdx', 'ro-file', 'ro-file/page.mdx'])
         await chown(join(dir, path), NOBODY, NOBODY);
     }
