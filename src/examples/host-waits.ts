@@ -29,10 +29,11 @@ export const WAIT_SLICE_MS = 20;
  * Default ceiling of the effective recursion limit: Python frames past it raise RecursionError.
  * CPython 3.14 keeps Python frames off the C stack, and freeing a chain of them (a traceback)
  * recurses in C; on WebAssembly that uses the JavaScript stack, which CPython does not see, so a
- * limit of 10**6 would overflow it before RecursionError. 4,000 frames unwind on a 984 KiB stack
- * (V8's default, the browser worker's); hosts with a bigger stack pass more.
+ * limit of 10**6 would overflow it before RecursionError. In Chromium's worker 3,000 plain frames
+ * unwind and 3,500 do not (tests/e2e/exit-waits.test.ts); 2,000 leaves room for frames that
+ * recurse through C. Hosts with a bigger stack pass more.
  */
-export const RECURSION_CEILING = 4000;
+export const RECURSION_CEILING = 2000;
 
 /**
  * Stack of a verifier worker thread, in MiB (Node's `resourceLimits.stackSizeMb`, its default).
