@@ -6,6 +6,8 @@
  *   - bytes loaded before the first Run (page load, no interaction) and bytes the first Run adds;
  *   - cold first-Run latency: click → first output on screen, and click → verdict;
  *   - warm Run latency: median (and p90) of 20 runs, click → first output and click → verdict;
+ *   - the first Run on a later page (`--later`, another page, after the first page's runs) and after
+ *     a reload of the first page: click → first output, and its ratio to the cold first Run;
  *   - page JavaScript before any interaction, gzip bytes (what a static host would send).
  *   - the longest main-thread task while an example prints 200,000 lines (PerformanceObserver 'longtask').
  *
@@ -27,6 +29,7 @@ const { values } = parseArgs({
     screenshots: { type: 'boolean', default: false },
     page: { type: 'string', default: '/finally/' },
     runs: { type: 'string', default: '20' },
+    later: { type: 'string' },
   },
 });
 const PAGE = values.page!;
@@ -164,6 +167,18 @@ try {
   const first = warm.map((w) => w.firstOutput);
   const done = warm.map((w) => w.done);
 
+  // Later pages: the same tab goes to another page, then back and reloads (the service worker and
+  // the caches hold what the first page loaded).
+  const LATER = values.later ?? (PAGE === '/finally/' ? '/finally-vs-with/' : '/finally/');
+  await page.goto(server.url + LATER, { waitUntil: 'networkidle' });
+  const laterExample = page.locator('div.example[data-code]').first();
+  await laterExample.scrollIntoViewIfNeeded();
+  const later = await timedRun(page, laterExample);
+  await page.goto(server.url + PAGE, { waitUntil: 'networkidle' });
+  await page.reload({ waitUntil: 'networkidle' });
+  const reloaded = await timedRun(page, examples.nth(index));
+  const ratio = (x: number) => `${(x / cold.firstOutput).toFixed(2)}× the cold first Run`;
+
   const flood = await printLines(page, examples.nth(index), FLOOD_LINES);
   const perFile = await Promise.all(js.map(async (f) => `${f.replace('/_astro/', '')} ${kB(await gzipSize(f))}`));
   const rows: [string, string][] = [
@@ -177,6 +192,8 @@ try {
     ['cold first Run: click → verdict', `${ms(cold.done)} (verdict: ${cold.verdict})`],
     [`warm Run: click → first output (median / p90 of ${WARM_RUNS})`, `${ms(quantile(first, 0.5))} / ${ms(quantile(first, 0.9))}`],
     [`warm Run: click → verdict (median / p90 of ${WARM_RUNS})`, `${ms(quantile(done, 0.5))} / ${ms(quantile(done, 0.9))}`],
+    [`later page (${LATER}), first Run: click → first output`, `${ms(later.firstOutput)} (${ratio(later.firstOutput)})`],
+    ['after a reload, first Run: click → first output', `${ms(reloaded.firstOutput)} (${ratio(reloaded.firstOutput)})`],
     [
       `printing ${FLOOD_LINES.toLocaleString('en')} lines: longest main-thread task`,
       `${ms(flood.longestTask)} (${flood.longTasks} tasks over 50 ms; click → end of run ${ms(flood.done)})`,

@@ -14,4 +14,9 @@ declare const __EXAMPLES_RUNTIME__: {
   serviceWorker: string | null;
   /** Dev server: path of the runner worker bundled into one module; null in a build. */
   workerModule: string | null;
+  /**
+   * The runner's memory snapshot made at build time, which every start restores: absolute path,
+   * Subresource Integrity value (`sha256-…`) and size in bytes; null on the dev server.
+   */
+  snapshot: { path: string; integrity: string; bytes: number } | null;
 };

@@ -13,11 +13,18 @@ export const RUNTIME_FILES = ['pyodide.mjs', 'pyodide.asm.mjs', 'pyodide.asm.was
  *
  * @param url absolute or page-relative URL.
  * @param onBytes called with the size in bytes of each piece received.
+ * @param integrity a Subresource Integrity value (`sha256-…`) the body must match, or undefined.
  * @returns the body.
- * @throws Error naming the URL when the response is not 2xx, or the network error.
+ * @throws Error naming the URL when the response is not 2xx or does not match `integrity`, or the network error.
  */
-export async function fetchBytes(url: string, onBytes: (bytes: number) => void = () => {}): Promise<ArrayBuffer> {
-  const response = await fetch(url);
+export async function fetchBytes(url: string, onBytes: (bytes: number) => void = () => {}, integrity?: string): Promise<ArrayBuffer> {
+  let response: Response;
+  try {
+    response = await fetch(url, integrity ? { integrity } : {});
+  } catch (error) {
+    // A body that fails its integrity check is a network error too (Fetch: "main fetch", step 22).
+    throw new Error(`could not load ${url}: ${(error as Error).message}`);
+  }
   if (!response.ok) throw new Error(`could not load ${url}: HTTP ${response.status}`);
   if (!response.body) {
     const whole = await response.arrayBuffer();

@@ -14,8 +14,13 @@
  * Stop: KeyboardInterrupt first, through Pyodide's interrupt buffer (a SharedArrayBuffer the frame
  * owns, so only when the frame is cross-origin isolated), so that `finally` blocks run; if the run
  * is still going after {@link STOP_GRACE_MS}, or the frame cannot interrupt, the frame is removed
- * and a new one is started from the memory snapshot the first one sent (≈0.2 s instead of a cold
- * load).
+ * and a new one is started from the memory snapshot again.
+ *
+ * Every start restores a memory snapshot: the one the build made (src/integrations/snapshot.ts),
+ * fetched with Subresource Integrity against the hash compiled into this script, so even a first
+ * start is a restore. Nothing the frame produces is stored anywhere: only on the dev server, which
+ * ships no snapshot, is one taken from the first frame, before it ran anything, and kept in memory
+ * for this page's restarts.
  */
 import { STACK_SWITCHING } from '../examples/jspi.ts';
 import type { OutputChunk } from '../examples/output.ts';
@@ -139,7 +144,8 @@ export class RunnerHost {
   private start(): Promise<void> {
     const started = performance.now();
     const restart = this.snapshot !== null;
-    const total = __EXAMPLES_RUNTIME__.downloadBytes;
+    const shipped = __EXAMPLES_RUNTIME__.snapshot;
+    const total = __EXAMPLES_RUNTIME__.downloadBytes + (shipped?.bytes ?? 0);
     this.setState({ phase: 'loading', stage: restart ? 'restart' : 'download', loaded: 0, total });
     return new Promise<void>((resolve, reject) => {
       let settled = false;
@@ -148,7 +154,8 @@ export class RunnerHost {
         interrupt: false,
         ready: false,
         ranCode: false,
-        wantSnapshot: !restart,
+        // Without a build-time snapshot (dev server), the first frame takes one before it runs anything.
+        wantSnapshot: !restart && !shipped,
       };
       this.generation = generation;
       const fail = (message: string) => {
@@ -201,15 +208,34 @@ export class RunnerHost {
       void (async () => {
         try {
           const indexURL = new URL(__EXAMPLES_RUNTIME__.indexPath, location.href).href;
-          const [{ interrupt }, files, moduleSource] = await Promise.all([
+          let runtimeBytes = 0;
+          let snapshotBytes = 0;
+          const progress = () => {
+            const loaded = runtimeBytes + snapshotBytes;
+            if (this.generation === generation && !restart) this.setState({ phase: 'loading', stage: 'download', loaded, total });
+          };
+          const [{ interrupt }, files, moduleSource, fetched] = await Promise.all([
             generation.frame.ready,
-            fetchRuntimeFiles(indexURL, (loaded) => {
-              if (this.generation === generation && !restart) this.setState({ phase: 'loading', stage: 'download', loaded, total });
+            fetchRuntimeFiles(indexURL, (sum) => {
+              runtimeBytes = sum;
+              progress();
             }),
             fetchBytes(workerModuleURL()),
+            // The build's snapshot, checked against the hash compiled into this script.
+            !restart && shipped
+              ? fetchBytes(
+                  new URL(shipped.path, location.href).href,
+                  (bytes) => {
+                    snapshotBytes += bytes;
+                    progress();
+                  },
+                  shipped.integrity,
+                )
+              : null,
           ]);
           if (this.generation !== generation) return;
           generation.interrupt = interrupt;
+          if (fetched) this.snapshot = new Uint8Array(fetched);
           const init: InitMessage = this.snapshot
             ? { type: 'init', snapshot: this.snapshot.slice() }
             : { type: 'init', wantSnapshot: true };
@@ -252,8 +278,9 @@ export class RunnerHost {
   }
 
   /**
-   * Tell the service worker (if any) to keep the runtime files and the scripts fetched before it
-   * controlled the page (the first visit), for reading offline later.
+   * Tell the service worker (if any) to keep the runtime files, the build's snapshot, the scripts
+   * fetched before it controlled the page (the first visit) and the editor's chunks (`editor:
+   * true`), for reading and running offline later.
    */
   private cacheRuntime(): void {
     const controller = navigator.serviceWorker?.controller;
@@ -264,7 +291,13 @@ export class RunnerHost {
       .filter((name) => new URL(name).origin === location.origin);
     controller.postMessage({
       type: 'cache',
-      urls: [...RUNTIME_FILES.map((f) => new URL(__EXAMPLES_RUNTIME__.indexPath + f, location.href).href), workerModuleURL(), ...scripts],
+      editor: true,
+      urls: [
+        ...RUNTIME_FILES.map((f) => new URL(__EXAMPLES_RUNTIME__.indexPath + f, location.href).href),
+        ...(__EXAMPLES_RUNTIME__.snapshot ? [new URL(__EXAMPLES_RUNTIME__.snapshot.path, location.href).href] : []),
+        workerModuleURL(),
+        ...scripts,
+      ],
     });
   }
 

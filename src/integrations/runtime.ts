@@ -12,7 +12,11 @@
  * - The dev server serves the runner worker bundled into one module (`workerModule`): the frame
  *   imports it from a blob: URL, from which the dev server's module-by-module imports would not
  *   resolve (and Astro's dev server refuses cross-site requests, which an opaque origin's are).
- * - A service worker (`/sw.js`) keeps what a reader loaded, runtime included, for offline reading.
+ * - The runner's memory snapshot is made at build time (snapshot.ts) and written to
+ *   `dist/_astro/python-<hash>.snapshot`; the client knows its path and hash, and every start
+ *   restores it. On later pages Python starts in the background once it is cached (prestart.ts).
+ * - A service worker (`/sw.js`) keeps what a reader loaded, runtime included, for offline reading,
+ *   and serves `dist/offline.html` for pages never read (service-worker.ts, offline-page.ts).
  * - The client (src/client/examples.ts) is added to every page; it knows where the runtime is from
  *   the `__EXAMPLES_RUNTIME__` constant defined here.
  * - After the build, every internal link (href/src) of every page must resolve to a file in the
@@ -25,7 +29,9 @@ import { createRequire } from 'node:module';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AstroIntegration } from 'astro';
-import { serviceWorkerSource } from './service-worker.ts';
+import { offlinePageHtml } from './offline-page.ts';
+import { SITE_CACHE_PREFIX, serviceWorkerSource } from './service-worker.ts';
+import { makeRunnerSnapshot, type RunnerSnapshot } from './snapshot.ts';
 
 /** The files a browser needs to run Pyodide without packages (what `loadPyodide` fetches or imports). */
 export const PYODIDE_FILES = ['pyodide.mjs', 'pyodide.asm.mjs', 'pyodide.asm.wasm', 'python_stdlib.zip', 'pyodide-lock.json'] as const;
@@ -59,6 +65,12 @@ export interface RuntimeInfo {
   serviceWorker: string | null;
   /** Dev server: path of the runner worker bundled into one module; null in a build (the host uses the worker chunk). */
   workerModule: string | null;
+  /**
+   * The runner's memory snapshot made at build time (snapshot.ts), which every start restores:
+   * its absolute path, Subresource Integrity value and size in bytes. Null on the dev server, where
+   * runner.py may change at any save: the worker loads Pyodide cold and takes its own snapshot.
+   */
+  snapshot: { path: string; integrity: string; bytes: number } | null;
 }
 
 /** The installed `pyodide` package's folder and version. */
@@ -188,12 +200,17 @@ function isolate(res: ServerResponse): void {
  * @param options.checkLinks what a broken internal link does to the build: `'error'` (default) fails
  *   it, `'warn'` only logs; the environment variable `LINK_CHECK=warn` overrides the default (the e2e
  *   tests build that way and report broken links as a failing test instead).
+ * @param options.siteTitle the site's title, for the offline page (default `finally, verified`).
  */
-export function runtime(options: { checkLinks?: 'error' | 'warn' } = {}): AstroIntegration {
+export function runtime(options: { checkLinks?: 'error' | 'warn'; siteTitle?: string } = {}): AstroIntegration {
   let pkg: { dir: string; version: string };
   let base = '/';
   let site: string | undefined;
   let runtimePath = '';
+  let snapshot: RunnerSnapshot | null = null;
+  const editorEntry = fileURLToPath(new URL('../client/editor.ts', import.meta.url));
+  /** The client's chunks that make up the editor (editor.ts and what it imports), as `_astro/…` file names. */
+  const editorChunks = new Set<string>();
   return {
     name: 'finally-verified:runtime',
     hooks: {
@@ -206,12 +223,17 @@ export function runtime(options: { checkLinks?: 'error' | 'warn' } = {}): AstroI
         for (const file of PYODIDE_FILES) {
           downloadBytes += (await stat(join(pkg.dir, file))).size;
         }
+        // Made before the client is bundled: its path and hash are compiled into the client.
+        snapshot = command === 'build' ? await makeRunnerSnapshot() : null;
         const info: RuntimeInfo = {
           version: pkg.version,
           indexPath: runtimePath,
           downloadBytes,
           serviceWorker: command === 'build' ? `${base}sw.js` : null,
           workerModule: command === 'build' ? null : `${base}__runner/worker.js`,
+          snapshot: snapshot
+            ? { path: `${base}_astro/${snapshot.fileName}`, integrity: snapshot.integrity, bytes: snapshot.bytes.length }
+            : null,
         };
         const files = new Map(PYODIDE_FILES.map((f) => [`${runtimePath}${f}`, join(pkg.dir, f)]));
         const define = { __EXAMPLES_RUNTIME__: JSON.stringify(info) };
@@ -223,6 +245,20 @@ export function runtime(options: { checkLinks?: 'error' | 'warn' } = {}): AstroI
             // The runner worker is a module worker; ES output keeps its `import()` of pyodide.mjs.
             worker: { format: 'es' },
             plugins: [
+              {
+                // The editor's chunks, for the service worker (cached once Python ran, so Edit works offline).
+                name: 'finally-verified:editor-chunks',
+                apply: 'build',
+                generateBundle(_options, bundle) {
+                  const chunks = new Map(Object.values(bundle).flatMap((o) => (o.type === 'chunk' ? [[o.fileName, o] as const] : [])));
+                  const add = (fileName: string) => {
+                    if (editorChunks.has(fileName) || !fileName.startsWith('_astro/')) return;
+                    editorChunks.add(fileName);
+                    for (const imported of chunks.get(fileName)?.imports ?? []) add(imported);
+                  };
+                  for (const chunk of chunks.values()) if (chunk.moduleIds.includes(editorEntry)) add(chunk.fileName);
+                },
+              },
               {
                 name: 'finally-verified:runtime-dev',
                 // Runs before Vite's own middlewares: isolation headers on every dev response (module
@@ -257,6 +293,8 @@ export function runtime(options: { checkLinks?: 'error' | 'warn' } = {}): AstroI
           },
         });
         injectScript('page', `import ${JSON.stringify(fileURLToPath(new URL('../client/examples.ts', import.meta.url)))};`);
+        // Python started in the background on later pages, once the runtime is cached (prestart.ts).
+        injectScript('page', `import ${JSON.stringify(fileURLToPath(new URL('../client/prestart.ts', import.meta.url)))};`);
       },
       'astro:build:done': async ({ dir, logger }) => {
         const out = fileURLToPath(dir);
@@ -264,9 +302,35 @@ export function runtime(options: { checkLinks?: 'error' | 'warn' } = {}): AstroI
         await mkdir(target, { recursive: true });
         for (const file of PYODIDE_FILES) await copyFile(join(pkg.dir, file), join(target, file));
         logger.info(`Pyodide ${pkg.version} copied to ${relative(process.cwd(), target)}/`);
+        if (snapshot) {
+          await mkdir(join(out, '_astro'), { recursive: true });
+          await writeFile(join(out, '_astro', snapshot.fileName), snapshot.bytes);
+          logger.info(`runner snapshot written to dist/_astro/${snapshot.fileName}`);
+        }
         await writeFile(join(out, '_headers'), headersFile(base, runtimePath));
-        const assets = (await listFiles(out)).filter((f) => f.startsWith('_astro/')).sort();
-        await writeFile(join(out, 'sw.js'), serviceWorkerSource({ base, runtimePath, buildId: await buildId(out, assets) }));
+        const offlinePath = `${base}offline.html`;
+        await writeFile(
+          join(out, 'offline.html'),
+          offlinePageHtml({ base, siteTitle: options.siteTitle ?? 'finally, verified', cachePrefix: SITE_CACHE_PREFIX }),
+        );
+        const built = await listFiles(out);
+        const assets = built.filter((f) => f.startsWith('_astro/')).sort();
+        const editorAssets = [...editorChunks].filter((f) => assets.includes(f)).map((f) => base + f);
+        if (!editorAssets.length)
+          throw new Error('runtime.ts: no chunk of src/client/editor.ts in the build (the service worker would not cache the editor)');
+        const searchAssets = built
+          .filter((f) => f.startsWith('pagefind/'))
+          .sort()
+          .map((f) => base + f);
+        const source = serviceWorkerSource({
+          base,
+          runtimePath,
+          buildId: await buildId(out, assets),
+          offlinePath,
+          editorAssets,
+          searchAssets,
+        });
+        await writeFile(join(out, 'sw.js'), source);
         const broken = await checkInternalLinks(out, site, base);
         if (broken.length) {
           const lines = broken.map((b) => `  dist/${b.page}: ${b.url} (${b.reason})`);

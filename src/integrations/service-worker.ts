@@ -7,8 +7,19 @@
  *   whenever their contents do). The runtime has its own cache named by its path, kept across builds.
  * - Everything else of the site (pages, search index): network first, the cache when offline.
  * - A `{ type: 'cache', urls }` message caches URLs that were fetched before this worker controlled
- *   the page (the first visit); the reply, on the message's port, says when they are stored.
+ *   the page (the first visit); with `editor: true` (the runner host sends it once Python ran) the
+ *   editor's chunks too, so that Edit works offline after a first Run even if the editor was never
+ *   opened, and no reader who never ran anything loads them. The reply, on the message's port,
+ *   says when they are stored.
+ * - The first request of the search index (Pagefind's folder) caches the whole index, so that any
+ *   search works offline once one was made.
+ * - A page never read, asked for offline, gets the offline page (offline-page.ts, cached when the
+ *   worker installs) with status 503, instead of the browser's error page.
  *
+ * Stored copies are matched with `ignoreVary`: a server may send `Vary: Origin` (astro preview
+ * does), and a module script's request carries an `Origin` header that the request a copy was
+ * stored under (a navigation, a `cache` message) did not, so a strict match finds nothing offline
+ * (Service Workers: "Request Matches Cached Item"). Every file here has one content per URL.
  * Responses keep their headers in the cache, so pages served offline are still cross-origin isolated.
  */
 
@@ -20,17 +31,36 @@ export interface ServiceWorkerOptions {
   runtimePath: string;
   /** Id of the build: names the cache of pages and assets. */
   buildId: string;
+  /** Absolute path of the offline page, e.g. `/offline.html` (offline-page.ts). */
+  offlinePath: string;
+  /** Absolute paths of the editor's chunks (`/_astro/…`), cached once Python ran. */
+  editorAssets: readonly string[];
+  /** Absolute paths of every file of the search index (`/pagefind/…`), cached once it is used. */
+  searchAssets: readonly string[];
 }
 
+/** Prefix of the name of the cache of pages and assets (`site-<buildId>`). */
+export const SITE_CACHE_PREFIX = 'site-';
+
 /** The script's source text. */
-export function serviceWorkerSource({ base, runtimePath, buildId }: ServiceWorkerOptions): string {
+export function serviceWorkerSource(options: ServiceWorkerOptions): string {
+  const { base, runtimePath, buildId, offlinePath, editorAssets, searchAssets } = options;
   return `// Written by src/integrations/service-worker.ts at build time; see there.
 const BASE = ${JSON.stringify(base)};
 const RUNTIME = ${JSON.stringify(runtimePath)};
-const SITE_CACHE = ${JSON.stringify(`site-${buildId}`)};
+const SITE_CACHE = ${JSON.stringify(`${SITE_CACHE_PREFIX}${buildId}`)};
 const RUNTIME_CACHE = ${JSON.stringify(`runtime-${runtimePath}`)};
+const OFFLINE_PAGE = ${JSON.stringify(offlinePath)};
+const EDITOR_ASSETS = ${JSON.stringify(editorAssets)};
+const SEARCH_ASSETS = ${JSON.stringify(searchAssets)};
+const SEARCH = BASE + 'pagefind/';
+const MATCH = { ignoreVary: true };
 
-self.addEventListener('install', () => self.skipWaiting());
+self.addEventListener('install', (event) => {
+  self.skipWaiting();
+  // The offline page, for pages never read; an install without network goes on without it.
+  event.waitUntil(caches.open(SITE_CACHE).then((cache) => cache.add(OFFLINE_PAGE)).catch(() => {}));
+});
 
 self.addEventListener('activate', (event) => {
   event.waitUntil((async () => {
@@ -55,7 +85,7 @@ function storable(url, response) {
 
 async function cacheFirst(request, url) {
   const cache = await caches.open(cacheFor(url));
-  const hit = await cache.match(request);
+  const hit = await cache.match(request, MATCH);
   if (hit) return hit;
   const response = await fetch(request);
   if (storable(url, response)) await cache.put(request, response.clone());
@@ -69,11 +99,34 @@ async function networkFirst(request, url) {
     if (storable(url, response)) await cache.put(request, response.clone());
     return response;
   } catch (error) {
-    const hit = await cache.match(request, { ignoreSearch: request.mode === 'navigate' });
+    // Pagefind asks for its entry file with a cache-busting query (\`?ts=<time>\`): any stored copy will do offline.
+    const hit = await cache.match(request, { ...MATCH, ignoreSearch: request.mode === 'navigate' || url.pathname.startsWith(SEARCH) });
     if (hit) return hit;
+    if (request.mode === 'navigate') {
+      const offline = await cache.match(OFFLINE_PAGE, MATCH);
+      if (offline) return new Response(offline.body, { status: 503, statusText: 'Offline', headers: offline.headers });
+    }
     throw error;
   }
 }
+
+/** Store each of \`urls\` (absolute paths or URLs of this site) not stored yet; failures are left for later. */
+async function store(urls) {
+  for (const href of urls) {
+    try {
+      const url = new URL(href, self.location.href);
+      if (url.origin !== self.location.origin || !url.pathname.startsWith(BASE)) continue;
+      const cache = await caches.open(cacheFor(url));
+      if (await cache.match(url.href, MATCH)) continue;
+      const response = await fetch(url.href);
+      if (storable(url, response)) await cache.put(url.href, response);
+    } catch {
+      // Offline or gone: it will be cached when next fetched.
+    }
+  }
+}
+
+let searchStored = null;
 
 self.addEventListener('fetch', (event) => {
   const request = event.request;
@@ -81,24 +134,18 @@ self.addEventListener('fetch', (event) => {
   const url = new URL(request.url);
   if (url.origin !== self.location.origin || !url.pathname.startsWith(BASE)) return;
   event.respondWith(immutable(url) ? cacheFirst(request, url) : networkFirst(request, url));
+  if (url.pathname.startsWith(SEARCH)) {
+    searchStored ??= store(SEARCH_ASSETS);
+    event.waitUntil(searchStored);
+  }
 });
 
 self.addEventListener('message', (event) => {
   const data = event.data;
   if (!data || data.type !== 'cache' || !Array.isArray(data.urls)) return;
   event.waitUntil((async () => {
-    for (const href of data.urls) {
-      try {
-        const url = new URL(href, self.location.href);
-        if (url.origin !== self.location.origin || !url.pathname.startsWith(BASE)) continue;
-        const cache = await caches.open(cacheFor(url));
-        if (await cache.match(url.href)) continue;
-        const response = await fetch(url.href);
-        if (storable(url, response)) await cache.put(url.href, response);
-      } catch {
-        // Offline or gone: it will be cached when next fetched.
-      }
-    }
+    const urls = data.urls.filter((href) => typeof href === 'string');
+    await store(data.editor === true ? [...urls, ...EDITOR_ASSETS] : urls);
     event.ports[0]?.postMessage({ type: 'cached' });
   })());
 });
