@@ -18,6 +18,7 @@ import runnerSource from '../examples/runner.py?raw';
 import { ExampleRunner, type LoadPyodide } from '../examples/runner.ts';
 import type { WorkerMessage } from '../examples/worker-protocol.ts';
 import type { FrameToWorker } from './frame-protocol.ts';
+import { chunkBatcher } from './chunk-batch.ts';
 
 /** The worker global, typed by hand: the DOM and WebWorker libraries cannot share one program. */
 const scope = globalThis as unknown as {
@@ -110,13 +111,16 @@ scope.addEventListener('message', async (event) => {
     } else if (message.type === 'run') {
       const { id } = message;
       if (!runner) throw new Error('run before init');
+      // Writes are merged (chunk-batch.ts), so a flood of prints cannot bury Stop's interrupt.
+      const output = chunkBatcher((chunk) => post({ type: 'chunk', id, chunk }));
       const { chunks: _, ...result } = await runner.run(message.code, {
         interruptBuffer: message.interrupt ? new Int32Array(message.interrupt) : undefined,
         maxOutputBytes: message.maxOutputBytes,
         stdout: message.stdout,
         env: message.env,
-        onChunk: (chunk) => post({ type: 'chunk', id, chunk }),
+        onChunk: output.push,
       });
+      output.flush();
       post({ type: 'done', id, result });
     }
   } catch (error) {
