@@ -64,7 +64,7 @@ self.addEventListener("message", function boot(event) {
  *
  * Listens to the page only (`event.source === parent` and the page's origin); on `start` it starts
  * the worker and, once booted, posts it `files` and `init`; `run` goes to the worker with the
- * interrupt buffer; `interrupt` sets the buffer. Every message of the worker is passed on to the
+ * interrupt buffer; `interrupt` sets the buffer and wakes a wait on it. Every message of the worker is passed on to the
  * page as it is (the page checks them: frame-protocol.ts), and a worker error becomes an `error`
  * without id. Announces itself with `frame-ready`.
  */
@@ -116,7 +116,10 @@ export function frameMain(config: FrameConfig): void {
         interrupt: shared ?? undefined,
       });
     } else if (message?.type === 'interrupt' && shared) {
-      Atomics.store(new Int32Array(shared), 0, config.sigint);
+      const cell = new Int32Array(shared);
+      Atomics.store(cell, 0, config.sigint);
+      // time.sleep and the event loop wait on this cell (src/examples/host-waits.ts): wake them now.
+      Atomics.notify(cell, 0);
     }
   });
   toPage({ type: 'frame-ready', interrupt: shared !== null });

@@ -22,7 +22,6 @@
  * ships no snapshot, is one taken from the first frame, before it ran anything, and kept in memory
  * for this page's restarts.
  */
-import { STACK_SWITCHING } from '../examples/jspi.ts';
 import type { OutputChunk } from '../examples/output.ts';
 import type { RunOptions, RunResult } from '../examples/runner.ts';
 import { RunnerFrame } from './frame-handle.ts';
@@ -76,14 +75,6 @@ interface Pending {
   started: number;
   interrupted: boolean;
   graceTimer?: ReturnType<typeof setTimeout>;
-}
-
-/**
- * True when this browser has WebAssembly JSPI, which `asyncio.run()` needs in Pyodide. Without it
- * the runner still runs every example that does not wait on the event loop (see jspi.ts).
- */
-export function hasJspi(): boolean {
-  return STACK_SWITCHING;
 }
 
 /** True when Stop can raise KeyboardInterrupt (SharedArrayBuffer on a cross-origin isolated page). */

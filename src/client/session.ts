@@ -33,9 +33,9 @@ import { parseEnvText, type StdoutMode, stdioLabel } from '../examples/stdio-opt
 import { boundedDiff } from './bounded-diff.ts';
 import { BoundedOutput, fastTranscript, formatBytes, hiddenNote } from './bounded-output.ts';
 import { EXAMPLE_FINISHED } from './events.ts';
-import { canInterrupt, getHost, hasJspi, STOP_GRACE_MS, type RunHandle, type RunOutcome, type RuntimeState } from './host.ts';
+import { canInterrupt, getHost, STOP_GRACE_MS, type RunHandle, type RunOutcome, type RuntimeState } from './host.ts';
 
-export { canInterrupt, hasJspi };
+export { canInterrupt };
 
 /** Start loading the runtime (hover or focus on a Run button). */
 export function warmUp(): void {
@@ -331,10 +331,6 @@ class Panel {
         else if (result.discarded?.startsWith('os._exit'))
           notes.push('os._exit ended the interpreter: no finally, no atexit, no flush. A fresh one is used for the next run.');
         if (outcome.interrupted) notes.push('Stopped with KeyboardInterrupt: finally blocks ran.');
-        if (!hasJspi() && result.exitStatus !== 0)
-          notes.push(
-            'This browser lacks WebAssembly JavaScript Promise Integration (JSPI): code that waits on asyncio (asyncio.run) fails here with "stack switching not supported"; the other examples run as at build time.',
-          );
         this.note.hidden = notes.length === 0;
         this.note.textContent = notes.join(' ');
         const actual = fastTranscript(this.chunks, result.exitStatus);
