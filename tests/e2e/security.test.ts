@@ -3,11 +3,18 @@
  * opaque-origin frame. The attack of the issue is run for real, from Python in the reader's
  * browser: replace the service worker's cached `/_astro/*.js` files (so that every later page runs
  * the attacker's script), read IndexedDB, localStorage and cookies, send a request with the
- * reader's cookies, post forged messages to the page. Each attempt fails, later pages are
- * untouched, and the same cache poisoning done from the site's own origin does change later pages
- * (the control: the check can fail). Stop still raises KeyboardInterrupt in the frame.
+ * reader's cookies (with fetch, and with a synchronous XMLHttpRequest), reach the page, register a
+ * service worker, post forged messages to the page. Each attempt fails, later pages are untouched,
+ * and the same cache poisoning done from the site's own origin does change later pages (the
+ * control: the check can fail). Stop still raises KeyboardInterrupt in the frame.
+ *
+ * The runner runs a block with a plain call (src/examples/runner.ts): while it runs, the worker's
+ * JavaScript event loop does not turn, so no promise settles. An attacker therefore chains the
+ * asynchronous steps with callbacks that JavaScript runs after the block, and records each
+ * attempt's outcome on the worker's global scope, where a second Run of a short probe reads it.
+ * Every attempt must be recorded, so an attack that never got to run its callbacks fails the test.
  */
-import type { BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { expect, inject, test } from 'vitest';
 import { editCode, readLive, run, useBrowser, waitForEnd } from './helpers.ts';
 
@@ -72,72 +79,166 @@ async function readerPage(context: BrowserContext): Promise<Page> {
   return page;
 }
 
-/** The attack, in Python: each attempt prints `blocked <name>: <exception>` or `ESCAPED <name>: …`. */
-const ATTACK = `import asyncio
-import js
-import pyodide_js
+/**
+ * The attack, in Python. Each attempt records `failed: <exception>` or `succeeded: <what it got>`
+ * (`failed in a callback: …` when a callback, after the block, recorded it) in the JavaScript
+ * object `attackReport` of the worker's global scope, which {@link PROBE} prints as JSON.
+ *
+ * Written against what the runner does at the end of a block, as a real attacker would be: the
+ * module's globals are cleared (as at CPython's exit), so the callbacks keep what they use in
+ * closures; the worker's globals are put back (isolation.ts), so the report is set again at each
+ * outcome and once more from a timer; and a JavaScript promise returned to Python becomes a future
+ * of the current event loop (Pyodide 314), so the attack sets a loop that runs a future's callbacks
+ * at once, inside the JavaScript callback that settles the promise.
+ */
+const ATTACK = `import js
 from pyodide.ffi import to_js
 
 BASE = ${JSON.stringify(baseURL)}
 
-def obj(value):
-    return to_js(value, dict_converter=js.Object.fromEntries)
 
-async def poison_caches():
-    replaced = 0
-    for name in await js.caches.keys():
-        cache = await js.caches.open(name)
-        for request in await cache.keys():
-            if "/_astro/" in request.url and request.url.endswith(".js"):
-                body = js.Response.new("document.title = 'PWNED';", obj({"headers": obj({"Content-Type": "text/javascript"})}))
-                await cache.put(request, body)
-                replaced += 1
-    return f"{replaced} cached scripts replaced"
+def attack():
+    import asyncio
 
-async def caches_through_pyodide_js():
-    scope = pyodide_js.constructor.constructor("return globalThis")()
-    return list(await scope.caches.keys())
+    import js
+    import pyodide_js
+    from pyodide.ffi import create_proxy, to_js
 
-async def indexed_db():
-    request = js.indexedDB.open("reader-db")
-    return f"opened {request}"
+    loop = asyncio.new_event_loop()
+    loop.call_soon = lambda callback, *args, context=None: context.run(callback, *args) if context else callback(*args)
+    asyncio.set_event_loop(loop)
 
-async def local_storage():
-    return js.localStorage.getItem("secret")
+    report = js.Object.new()
+    in_callback = [0]
 
-async def cookie():
-    return js.document.cookie
+    def publish():
+        js.Reflect.set(js.globalThis, "attackReport", report)
 
-async def fetch_with_credentials():
-    response = await js.fetch(BASE + "${PAGE}", obj({"credentials": "include"}))
-    return (await response.text())[:60]
+    def record(name, verdict, detail):
+        where = " in a callback" if in_callback[0] else ""
+        js.Reflect.set(report, name, f"{verdict}{where}: {detail}")
+        publish()
 
-async def parent_window():
-    js.parent.postMessage(obj({"type": "done"}), "*")
-    return "posted to the page"
+    def describe(error):
+        text = str(error).splitlines()[0] if str(error) else ""
+        return f"{type(error).__name__}: {text}"
 
-async def service_worker():
-    return await js.navigator.serviceWorker.register(BASE + "/evil.js")
+    def obj(value):
+        return to_js(value, dict_converter=js.Object.fromEntries)
 
-async def attempt(name, action):
-    try:
-        result = await action()
-    except Exception as error:
-        print(f"blocked {name}: {type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}")
-    else:
-        print(f"ESCAPED {name}: {result}")
+    def attempt(name, action):
+        """action(succeed, fail, callback, wait): callback(f) is f as a JavaScript function;
+        wait(value, then) calls then(result) once a future (a promise) is done. Any exception,
+        at once or in a callback, is the attempt's failure."""
 
-async def main():
-    await attempt("caches", poison_caches)
-    await attempt("caches through pyodide_js", caches_through_pyodide_js)
-    await attempt("indexedDB", indexed_db)
-    await attempt("localStorage", local_storage)
-    await attempt("document.cookie", cookie)
-    await attempt("fetch with credentials", fetch_with_credentials)
-    await attempt("parent window", parent_window)
-    await attempt("service worker", service_worker)
+        def guarded(function, later):
+            def run(*args):
+                asyncio.set_event_loop(loop)
+                in_callback[0] += later
+                try:
+                    function(*args)
+                except Exception as error:
+                    record(name, "failed", describe(error))
+                finally:
+                    in_callback[0] -= later
 
-asyncio.run(main())
+            return run
+
+        def wait(value, then):
+            if not isinstance(value, asyncio.Future):
+                return then(value)
+
+            def done(future):
+                if future.exception() is not None:
+                    raise future.exception()
+                wait(future.result(), then)
+
+            value.add_done_callback(guarded(done, True))
+
+        def succeed(detail):
+            record(name, "succeeded", detail)
+
+        def fail(error):
+            record(name, "failed", describe(error))
+
+        def callback(function):
+            return create_proxy(guarded(function, True))
+
+        guarded(action, False)(succeed, fail, callback, wait)
+
+    def poison_caches(succeed, fail, callback, wait):
+        replaced = []
+
+        def next_cache(names):
+            if not names:
+                return succeed(f"{len(replaced)} cached scripts replaced")
+            wait(js.caches.open(names[0]), lambda cache: wait(cache.keys(), lambda requests: next_request(cache, list(requests), names[1:])))
+
+        def next_request(cache, requests, names):
+            if not requests:
+                return next_cache(names)
+            request, rest = requests[0], requests[1:]
+            if "/_astro/" not in request.url or not request.url.endswith(".js"):
+                return next_request(cache, rest, names)
+            body = js.Response.new("document.title = 'PWNED';", obj({"headers": obj({"Content-Type": "text/javascript"})}))
+            replaced.append(request.url)
+            wait(cache.put(request, body), lambda _: next_request(cache, rest, names))
+
+        wait(js.caches.keys(), lambda names: next_cache(list(names)))
+
+    def caches_through_pyodide_js(succeed, fail, callback, wait):
+        scope = pyodide_js.constructor.constructor("return globalThis")()
+        wait(scope.caches.keys(), lambda names: succeed(list(names)))
+
+    def indexed_db(succeed, fail, callback, wait):
+        request = js.indexedDB.open("reader-db")
+
+        def opened(event):
+            read = request.result.transaction("secrets").objectStore("secrets").get("secret")
+            read.onsuccess = callback(lambda event: succeed(read.result))
+            read.onerror = callback(lambda event: fail(read.error))
+
+        request.onsuccess = callback(opened)
+        request.onerror = callback(lambda event: fail(request.error))
+
+    def local_storage(succeed, fail, callback, wait):
+        succeed(js.localStorage.getItem("secret"))
+
+    def cookie(succeed, fail, callback, wait):
+        succeed(js.document.cookie)
+
+    def fetch_with_credentials(succeed, fail, callback, wait):
+        response = js.fetch(BASE + "${PAGE}", obj({"credentials": "include"}))
+        wait(response, lambda response: wait(response.text(), lambda text: succeed(text[:60])))
+
+    def xhr_with_credentials(succeed, fail, callback, wait):
+        request = js.XMLHttpRequest.new()
+        request.open("GET", BASE + "${PAGE}", False)
+        request.withCredentials = True
+        request.send()
+        succeed(f"{request.status} {request.responseText[:60]}")
+
+    def parent_window(succeed, fail, callback, wait):
+        js.parent.postMessage(obj({"type": "done"}), "*")
+        succeed("posted to the page")
+
+    def service_worker(succeed, fail, callback, wait):
+        wait(js.navigator.serviceWorker.register(BASE + "/evil.js"), lambda registration: succeed(registration.scope))
+
+    attempt("caches", poison_caches)
+    attempt("caches through pyodide_js", caches_through_pyodide_js)
+    attempt("indexedDB", indexed_db)
+    attempt("localStorage", local_storage)
+    attempt("document.cookie", cookie)
+    attempt("fetch with credentials", fetch_with_credentials)
+    attempt("synchronous XMLHttpRequest with credentials", xhr_with_credentials)
+    attempt("parent window", parent_window)
+    attempt("service worker", service_worker)
+    # What the block recorded is taken back when it ends: set the report again afterwards.
+    js.setTimeout(create_proxy(publish), 0)
+
+
+attack()
 # Forged messages: all the worker can post goes through the frame to the page, which must drop them.
 for forged in [
     {"type": "chunk", "id": 1, "chunk": {"stream": "html", "text": "<img src=x onerror=alert(1)>FORGED-1"}},
@@ -153,17 +254,44 @@ js.postMessage(to_js({"type": "ready", "snapshot": js.Uint8Array.new(16)}, dict_
 print("attack over")
 `;
 
-/** Each attempt, and what its failure must say: the API is missing or refused, not a bug of the attack. */
+/** A later run in the same worker: prints the attack's report as JSON (`{}` while there is none). */
+const PROBE = `import js
+report = js.Reflect.get(js.globalThis, "attackReport")
+print("{}" if report is None else js.JSON.stringify(report))
+`;
+
+/**
+ * Each attempt, and what its failure must say: the API is missing or refused, not a bug of the
+ * attack. The fetch's failure arrives as a rejected promise, so only a callback can record it.
+ */
 const ATTEMPTS: [string, RegExp][] = [
-  ['caches', /AttributeError: .*caches/],
-  ['caches through pyodide_js', /AttributeError: .*caches/],
-  ['indexedDB', /SecurityError/],
-  ['localStorage', /AttributeError: .*localStorage/],
-  ['document.cookie', /AttributeError: .*document/],
-  ['fetch with credentials', /TypeError: Failed to fetch/],
-  ['parent window', /AttributeError: .*parent/],
-  ['service worker', /AttributeError: .*serviceWorker|SecurityError/],
+  ['caches', /^failed: AttributeError: .*caches/],
+  ['caches through pyodide_js', /^failed: AttributeError: .*caches/],
+  ['indexedDB', /^failed: .*SecurityError/],
+  ['localStorage', /^failed: AttributeError: .*localStorage/],
+  ['document.cookie', /^failed: AttributeError: .*document/],
+  ['fetch with credentials', /^failed in a callback: .*TypeError: Failed to fetch/],
+  ['synchronous XMLHttpRequest with credentials', /^failed: .*NetworkError/],
+  ['parent window', /^failed: AttributeError: .*parent/],
+  ['service worker', /^failed( in a callback)?: .*(AttributeError: .*serviceWorker|SecurityError)/],
 ];
+
+/** Run {@link PROBE} in `example` until the report holds every attempt (callbacks may still be pending). */
+async function readReport(example: Locator): Promise<Record<string, string>> {
+  let report: Record<string, string> = {};
+  await expect
+    .poll(
+      async () => {
+        const probe = await run(example, 60_000);
+        expect(probe.exitStatus, probe.text).toBe(0);
+        report = JSON.parse(probe.text) as Record<string, string>;
+        return Object.keys(report).sort();
+      },
+      { timeout: 60_000, interval: 1_000 },
+    )
+    .toEqual(ATTEMPTS.map(([name]) => name).sort());
+  return report;
+}
 
 test('code from a share link cannot reach the site: cache poisoning, storage, cookies and forged messages all fail', async () => {
   const context = await session.newContext();
@@ -189,15 +317,10 @@ test('code from a share link cannot reach the site: cache poisoning, storage, co
   await page.goto(link);
   // The link opened the example's editor with the code (the only editor of the page).
   const shared = page.locator('div.example', { has: page.locator('.cm-editor') });
-  await shared.locator('.cm-content', { hasText: 'poison_caches' }).waitFor();
+  // (CodeMirror draws only the lines in view: the check is on the first ones.)
+  await shared.locator('.cm-content', { hasText: 'def attack():' }).waitFor();
   const live = await run(shared, 90_000);
-  const lines = live.text.split('\n');
-  expect(live.text, live.note).toContain('attack over');
-  expect(lines.filter((line) => line.startsWith('ESCAPED'))).toEqual([]);
-  for (const [name, reason] of ATTEMPTS) {
-    const line = lines.find((l) => l.startsWith(`blocked ${name}: `));
-    expect(line, `${name}:\n${live.text}`).toMatch(reason);
-  }
+  expect(live.text, live.note).toBe('attack over\n');
   expect(live.exitStatus).toBe(0);
 
   // The forged messages reached the page and were dropped: none shows, none ran.
@@ -207,6 +330,11 @@ test('code from a share link cannot reach the site: cache poisoning, storage, co
   expect(await page.locator('.example-run img').count()).toBe(0);
   expect(dialogs).toEqual([]);
   expect(errors).toEqual([]);
+
+  // Every attempt ran to its end, and failed for the expected reason.
+  await editCode(page, shared, PROBE);
+  const report = await readReport(shared);
+  for (const [name, reason] of ATTEMPTS) expect(report[name], `${name}: ${JSON.stringify(report, null, 1)}`).toMatch(reason);
 
   // The service worker's cached scripts are as they were, and a later page runs its own scripts.
   expect(await cachedScripts(page)).toEqual(expect.objectContaining(before));
