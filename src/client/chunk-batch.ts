@@ -2,16 +2,24 @@
  * Output batching in the browser worker. A block printing 200,000 lines writes 200,000 times;
  * posting each write as its own message queued 200,000 messages in the runner frame and the page,
  * ahead of Stop's interrupt, and their handling (and the garbage they made) held the main thread.
- * The worker merges writes and posts at most one message per {@link BATCH_MS} or
- * {@link BATCH_CHARS}. The time comes from `performance.now()`: while Python runs, the worker's
- * event loop does not turn, so no timer could flush.
+ * The worker posts the first {@link IMMEDIATE_POSTS} writes of each {@link BATCH_MS} window as
+ * they come, and merges the rest. The time comes from `performance.now()`: while Python runs,
+ * the worker's event loop does not turn, so no timer could flush. Known limit: after a burst of
+ * more writes than that, the last ones of the burst show when the next write comes or the run ends.
  */
 import type { OutputChunk } from '../examples/output.ts';
 
-/** Longest time in ms a write waits before it is posted (one animation frame). */
+/** The window in ms (one animation frame) in which at most {@link IMMEDIATE_POSTS} writes are posted as they come. */
 export const BATCH_MS = 16;
 /** Most characters one posted batch holds before it is posted at once (64 Ki). */
 export const BATCH_CHARS = 64 * 1024;
+/**
+ * Writes posted at once within one window: a program that prints a little and then computes or
+ * sleeps shows its lines as they are written (nothing else could post them later: while Python
+ * runs, the worker's event loop does not turn, so no timer fires). Past that rate, writes wait
+ * for the next write that comes after the window, for {@link BATCH_CHARS}, or for the run's end.
+ */
+export const IMMEDIATE_POSTS = 8;
 
 /** A merger of output writes; see {@link chunkBatcher}. */
 export interface ChunkBatcher {
@@ -30,22 +38,31 @@ export interface ChunkBatcher {
 export function chunkBatcher(post: (chunk: OutputChunk) => void, now: () => number = () => performance.now()): ChunkBatcher {
   let pending: OutputChunk[] = [];
   let size = 0;
-  let since = 0;
+  /** Start of the current window, and how many posts were made in it. */
+  let windowStart = Number.NEGATIVE_INFINITY;
+  let postsInWindow = 0;
   const flush = () => {
+    if (!pending.length) return;
     const batch = pending;
     pending = [];
     size = 0;
+    const time = now();
+    if (time - windowStart >= BATCH_MS) {
+      windowStart = time;
+      postsInWindow = 0;
+    }
+    postsInWindow++;
     for (const chunk of batch) post(chunk);
   };
   return {
     push(chunk) {
       if (!chunk.text) return;
-      if (!pending.length) since = now();
       const last = pending[pending.length - 1];
       if (last?.stream === chunk.stream) last.text += chunk.text;
       else pending.push({ stream: chunk.stream, text: chunk.text });
       size += chunk.text.length;
-      if (size >= BATCH_CHARS || now() - since >= BATCH_MS) flush();
+      const windowOver = now() - windowStart >= BATCH_MS;
+      if (size >= BATCH_CHARS || windowOver || postsInWindow < IMMEDIATE_POSTS) flush();
     },
     flush,
   };

@@ -1,6 +1,6 @@
 /** chunk-batch.ts: writes merged in order, posted by age and size, nothing lost at flush. */
 import { expect, test } from 'vitest';
-import { BATCH_CHARS, BATCH_MS, chunkBatcher } from '../../src/client/chunk-batch.ts';
+import { BATCH_CHARS, BATCH_MS, chunkBatcher, IMMEDIATE_POSTS } from '../../src/client/chunk-batch.ts';
 import type { OutputChunk } from '../../src/examples/output.ts';
 
 function harness() {
@@ -13,36 +13,38 @@ function harness() {
   return { batcher, posted, tick: (ms: number) => (clock += ms) };
 }
 
-test('consecutive writes to one stream become one chunk; stream changes keep their order', () => {
+test('a few writes are posted as they come: a line printed before a long computation shows at once', () => {
   const { batcher, posted } = harness();
+  batcher.push({ stream: 'stdout', text: 'looping\n' });
+  expect(posted).toEqual([{ stream: 'stdout', text: 'looping\n' }]);
+  for (let i = 1; i < IMMEDIATE_POSTS; i++) batcher.push({ stream: 'stderr', text: `${i}\n` });
+  expect(posted).toHaveLength(IMMEDIATE_POSTS);
+});
+
+test('past that rate, writes are merged in order until the window is over, and flush posts the rest', () => {
+  const { batcher, posted, tick } = harness();
+  for (let i = 0; i < IMMEDIATE_POSTS; i++) batcher.push({ stream: 'stdout', text: 'x' });
+  posted.length = 0;
   for (const text of ['a\n', 'b\n']) batcher.push({ stream: 'stdout', text });
   batcher.push({ stream: 'stderr', text: 'err\n' });
   batcher.push({ stream: 'stdout', text: 'c' });
   expect(posted).toEqual([]);
-  batcher.flush();
+  tick(BATCH_MS);
+  batcher.push({ stream: 'stdout', text: 'd' });
   expect(posted).toEqual([
     { stream: 'stdout', text: 'a\nb\n' },
     { stream: 'stderr', text: 'err\n' },
-    { stream: 'stdout', text: 'c' },
+    { stream: 'stdout', text: 'cd' },
   ]);
-});
-
-test('a batch is posted once its first write is BATCH_MS old, or once it holds BATCH_CHARS', () => {
-  const { batcher, posted, tick } = harness();
-  batcher.push({ stream: 'stdout', text: '1\n' });
-  tick(BATCH_MS - 1);
-  batcher.push({ stream: 'stdout', text: '2\n' });
-  expect(posted).toHaveLength(0);
-  tick(1);
-  batcher.push({ stream: 'stdout', text: '3\n' });
-  expect(posted).toEqual([{ stream: 'stdout', text: '1\n2\n3\n' }]);
   batcher.push({ stream: 'stdout', text: 'x'.repeat(BATCH_CHARS) });
-  expect(posted).toHaveLength(2);
   batcher.flush();
-  expect(posted).toHaveLength(2); // nothing was waiting
+  expect(posted.map((c) => c.text).join('').length).toBe('a\nb\nerr\ncd'.length + BATCH_CHARS);
+  const count = posted.length;
+  batcher.flush();
+  expect(posted).toHaveLength(count); // nothing was waiting
 });
 
-test('200,000 writes become a few hundred messages, and every character arrives', () => {
+test('200,000 writes over 2 s become at most IMMEDIATE_POSTS + 1 messages a window, and every character arrives', () => {
   const { batcher, posted, tick } = harness();
   let expected = '';
   for (let i = 0; i < 200_000; i++) {
@@ -51,6 +53,7 @@ test('200,000 writes become a few hundred messages, and every character arrives'
     tick(0.01);
   }
   batcher.flush();
-  expect(posted.length).toBeLessThan(400);
+  // 2 s of writes: 125 windows of 16 ms.
+  expect(posted.length).toBeLessThanOrEqual(Math.ceil(2000 / BATCH_MS) * (IMMEDIATE_POSTS + 1));
   expect(posted.map((c) => c.text).join('')).toBe(expected);
 });
