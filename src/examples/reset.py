@@ -531,4 +531,14 @@ def reset(memory_bytes, memory_limit):
     # warnings caches each module's decisions in __warningregistry__ keyed by a filters
     # version: bump it so no decision made under the example's filters survives.
     sys.modules["warnings"]._filters_mutated()
+    # The C half of warnings keeps its own reference to the filters list it last read from
+    # `warnings.filters` (Python/_warnings.c get_filters), and reads it again only while the
+    # warnings module is in sys.modules. A block that warned inside catch_warnings() leaves it
+    # pointing at catch_warnings' temporary copy; the next block's finalization, which empties
+    # sys.modules, then used that stale list (an "always" filter showed a ResourceWarning that
+    # a fresh interpreter ignores). One C-level warn with a throwaway registry makes it read
+    # the restored list again; ImportWarning is ignored by the baseline filters, so nothing shows.
+    import _warnings
+
+    _warnings.warn_explicit("", ImportWarning, "<reset>", 0, registry={})
     return None

@@ -82,6 +82,16 @@ const cases: Case[] = [
     probe: 'import os\nprint(sorted(os.listdir("/tmp")))\n',
   },
   {
+    // Found by the verifier's reverse-order second run (finally.mdx's PEP 765 examples, then
+    // finally-vs-with.mdx's open_all exercise): the C half of warnings kept catch_warnings'
+    // temporary "always" list, and the next block's finalization showed a ResourceWarning.
+    name: 'a warning issued inside catch_warnings with an "always" filter',
+    pollute:
+      'import warnings\nwith warnings.catch_warnings(record=True) as caught:\n    warnings.simplefilter("always")\n    compile("def f():\\n    try:\\n        pass\\n    finally:\\n        return 1\\n", "noisy.py", "exec")\nprint(len(caught))\n',
+    effect: '1',
+    probe: 'f = open("unclosed.txt", "w")\nprint("opened")\n',
+  },
+  {
     name: 'codecs.register_error',
     pollute: 'import codecs\ncodecs.register_error("leaky", lambda e: ("?", e.end))\nprint("é".encode("ascii", "leaky"))\n',
     effect: "b'?'",
