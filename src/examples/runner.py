@@ -34,6 +34,7 @@ import random
 import sys
 import types
 import weakref
+import _thread
 
 import _example_reset as _reset
 
@@ -83,6 +84,17 @@ def _unraisable_args_type():
 
 
 _UnraisableHookArgs = _unraisable_args_type()
+
+
+#: What ``sys.is_finalizing()`` answers: held from :func:`finalize` until the next block begins.
+#: CPython's flag is C state of the interpreter (``_PyRuntimeState_SetFinalizing``) that Python
+#: cannot set, and setting it would also stop later blocks; so :func:`prepare` replaces
+#: ``sys.is_finalizing``, once and before the baseline, with this lock's ``locked``: a builtin
+#: method (``type()`` is ``builtin_function_or_method``, as the original's), taking no argument
+#: and answering a bool, that gives the right answer through every reference to it, including
+#: one saved before exit (``is_finalizing = sys.is_finalizing`` in a class, test_sys's
+#: test_is_finalizing). Its name and ``repr`` differ (``locked``, a ``_thread.lock`` method).
+_finalizing = _thread.allocate_lock()
 
 
 class _Run:
@@ -258,6 +270,8 @@ def begin(source, shift_heap=False, pipe=False, env_lines=""):
     ``<module>`` frame, as under CPython), or ``code`` None and the exit status when compiling
     failed (the SyntaxError has been reported).
     """
+    if _finalizing.locked():
+        _finalizing.release()
     _run.streams = _terminal_stdio(pipe, _startup_env(env_lines))
     sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__ = _run.streams
     _run.running, _run.system_exit, _run.interrupted = True, False, False
@@ -379,7 +393,8 @@ def finalize():
     """The rest of ``Py_FinalizeEx`` after the atexit callbacks; returns False when flushing
     sys.stdout or sys.stderr failed (``Py_RunMain`` then exits 120).
 
-    ``sys.is_finalizing()`` answers True from here (reset.py puts the function back). Then:
+    ``sys.is_finalizing()`` answers True from here until the next block begins (see
+    :data:`_finalizing`). Then:
     flush; collect; ``finalize_modules``: the special ``sys`` attributes are set to None (imports
     fail from here, as at CPython's exit) and the standard streams put back, ``sys.modules`` is
     emptied, builtins restored, and a collection finalizes ``__main__`` and the example's own
@@ -387,8 +402,7 @@ def finalize():
     What the example hung on standard-library modules is dropped (their namespaces restored)
     and collected, and everything is flushed again.
     """
-    finalizing = "".isascii  # a builtin that returns True
-    sys.is_finalizing = finalizing
+    _finalizing.acquire(False)
     ok = _flush_std_files()
     _ballast.clear()
     gc.collect()
@@ -421,7 +435,6 @@ def finalize():
     _reset.restore_namespaces(keep_sys=True)
     gc.collect()
     _reset.restore_namespaces()
-    sys.is_finalizing = finalizing
     gc.collect()
     ok = _flush_std_files() and ok
     # CPython finalizes the standard streams last of all, where a failing flush (a closed fd)
@@ -451,10 +464,12 @@ def exit_status(status, flushed):
 
 
 def prepare(host):
-    """Install the waits and the recursion ceiling of ``host`` (runner.ts, host-waits.ts) and
-    CPython's own ``asyncio.run`` (see :func:`_install_asyncio`), then capture the interpreter's
+    """Install the waits and the recursion ceiling of ``host`` (runner.ts, host-waits.ts),
+    CPython's own ``asyncio.run`` (see :func:`_install_host`) and ``sys.is_finalizing`` (see
+    :data:`_finalizing`), then capture the interpreter's
     baseline (reset.py) once, before its first block."""
     _install_host(host)
+    sys.is_finalizing = _finalizing.locked
     _reset.on_excepthook = _on_excepthook
     _reset.prepare([sys.modules[__name__], _reset])
 
