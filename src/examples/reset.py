@@ -12,6 +12,7 @@ import abc
 import atexit
 import codecs
 import gc
+import operator
 import os
 import signal
 import sys
@@ -41,6 +42,7 @@ faulthandler = _hidden_import("faulthandler")
 SCRATCH_DIRS = ("/home/pyodide", "/tmp")
 
 _MISSING = object()
+_is = operator.is_
 
 #: The error handlers CPython registers at start-up (Python/codecs.c, ``_PyCodecRegistry_Init``).
 _BUILTIN_ERROR_HANDLERS = (
@@ -157,6 +159,7 @@ class _Baseline:
                 self._add_namespace(self.loop.__dict__, seen)
         self.std_fds = _std_fds()
         self.sys_containers = {id(value) for value in sys.__dict__.values() if type(value) in (list, dict, set)}
+        self.sys_saved = next(saved for namespace, saved in self.namespaces if namespace is sys.__dict__)
         self.tainted = None
         #: Set by the audit hook when a block creates, changes or removes a file.
         self.files_changed = False
@@ -206,13 +209,18 @@ def _restore_objects(b):
 
 
 def _changed(live, saved):
-    """True when a dict/list/set differs from its saved copy (identity of items, no __eq__ calls)."""
+    """True when a dict/list/set differs from its saved copy (identity of items, no __eq__ calls).
+
+    Every block checks ~900 namespaces and containers (~25,000 names), twice: the loops run in C
+    (``map`` of ``operator.is_``, ``all``), several times faster than a generator in WebAssembly.
+    A dict counts as changed when its keys are not the same objects in the same order, which
+    also catches a name deleted and added back (its restore is then a no-op)."""
     if len(live) != len(saved):
         return True
     if type(live) is dict:
-        return any(live.get(key, _MISSING) is not value for key, value in saved.items())
+        return not (all(map(_is, live, saved)) and all(map(_is, live.values(), saved.values())))
     if type(live) is list:
-        return any(a is not b for a, b in zip(live, saved))
+        return not all(map(_is, live, saved))
     return live != saved
 
 
@@ -441,12 +449,33 @@ def baseline_modules():
     return _baseline.modules if _baseline is not None else {}
 
 
-def restore_namespaces(keep_sys=False):
+def _invalidate_scratch_finders():
+    """Drop what import finders cached about the scratch folders' contents (a module file the
+    block wrote and the reset removed must not stay importable, nor a new one of the same name
+    be missed). Only the finders of the baseline's path entries remain (the reset restores
+    ``sys.path_importer_cache``), so only those under a scratch folder need it.
+    ``importlib.invalidate_caches()`` would do it too, but it imports ``importlib.metadata``
+    (≈25 ms in WebAssembly) for its own finder, which the reset then unloads again."""
+    for path, finder in list(sys.path_importer_cache.items()):
+        if finder is None or not hasattr(finder, "invalidate_caches"):
+            continue
+        if isinstance(path, str) and any(path == d or path.startswith(d + "/") for d in SCRATCH_DIRS):
+            finder.invalidate_caches()
+    # Namespace packages recompute their path when this epoch moves (what
+    # PathFinder.invalidate_caches does besides the finders).
+    external = sys.modules["importlib._bootstrap_external"]
+    external._NamespacePath._epoch += 1
+
+
+def restore_namespaces(keep_sys=False, only_sys=False):
     """Put back the module table, every baseline module namespace and one level of their
     containers (``sys.path``, ``sys.modules``, ``warnings.filters``...). Called by runner.py's
     finalization, so that what an example hung on a standard module is finalized before the
     block ends, and again by :func:`reset`. With ``keep_sys``, ``sys`` and its containers are
-    left as they are (finalization has emptied ``sys.modules``). A no-op without a baseline."""
+    left as they are (finalization has emptied ``sys.modules``); with ``only_sys``, only they are
+    restored (finalization's second pass: the other namespaces were restored by its first, and
+    what a ``__del__`` changed since stays changed for the rest of finalization, as in CPython;
+    :func:`reset` restores it). A no-op without a baseline."""
     b = _baseline
     if b is None:
         return
@@ -454,10 +483,15 @@ def restore_namespaces(keep_sys=False):
         for name in [name for name in sys.modules if name not in b.modules]:
             del sys.modules[name]
     sys_dict = sys.__dict__
-    for namespace, saved in b.namespaces:
+    if only_sys:
+        namespaces = [(sys_dict, b.sys_saved)]
+        containers = [(c, saved) for c, saved in b.containers if id(c) in b.sys_containers]
+    else:
+        namespaces, containers = b.namespaces, b.containers
+    for namespace, saved in namespaces:
         if (not keep_sys or namespace is not sys_dict) and _changed(namespace, saved):
             _restore(namespace, saved)
-    for container, saved in b.containers:
+    for container, saved in containers:
         if (not keep_sys or id(container) not in b.sys_containers) and _changed(container, saved):
             _restore(container, saved)
 
@@ -494,14 +528,12 @@ def reset(memory_bytes, memory_limit):
     os.chdir(b.cwd)
     os.umask(b.umask)
     if b.files_changed:
-        # Emptying the scratch folders and dropping import finders' directory caches costs
-        # ~7 ms, so it is done only after a block that touched files.
+        # Emptying the scratch folders and dropping import finders' directory caches is done
+        # only after a block that touched files.
         unclean = _empty_scratch_dirs(b)
         if unclean:
             return unclean
-        import importlib
-
-        importlib.invalidate_caches()
+        _invalidate_scratch_finders()
         b.files_changed = False
     sys.setrecursionlimit(b.recursion_limit)
     sys.set_int_max_str_digits(b.int_max_str_digits)

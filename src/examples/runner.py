@@ -434,7 +434,7 @@ def finalize():
     # intact anyway. Then sys itself.
     _reset.restore_namespaces(keep_sys=True)
     gc.collect()
-    _reset.restore_namespaces()
+    _reset.restore_namespaces(only_sys=True)
     gc.collect()
     ok = _flush_std_files() and ok
     # CPython finalizes the standard streams last of all, where a failing flush (a closed fd)

@@ -647,6 +647,17 @@ describe('isolation between blocks', () => {
       clean: 'no helper\n',
     },
     {
+      // The folder's mtime is pinned, so only an invalidated finder sees the new file: a
+      // finder that outlived the reset would answer from the listing block 1 cached.
+      name: 'the script folder listing cached by an import finder',
+      pollute:
+        'import os\ntry:\n    import helper2\nexcept ImportError:\n    print("no helper2")\nos.utime("/home/pyodide", (0, 0))\ntry:\n    import helper3\nexcept ImportError:\n    print("no helper3")\n',
+      polluted: 'no helper2\nno helper3\n',
+      probe:
+        'import os\nwith open("/home/pyodide/helper2.py", "w") as f:\n    f.write("X = 2\\n")\nos.utime("/home/pyodide", (0, 0))\nimport helper2\nprint(helper2.X)\n',
+      clean: '2\n',
+    },
+    {
       name: 'builtins.print monkeypatched',
       pollute: 'import builtins\n_print = builtins.print\nbuiltins.print = lambda *a, **k: _print("patched:", *a, **k)\nprint("x")\n',
       polluted: 'patched: x\n',
