@@ -70,8 +70,18 @@ def _std_fds():
     return ids
 
 
+def _recopy(live, saved):
+    """Make ``saved`` a copy of ``live`` again, in place (others hold ``saved``: ``sys_saved``)."""
+    if type(saved) is list:
+        saved[:] = live
+    else:
+        saved.clear()
+        saved.update(live)
+
+
 class _Baseline:
-    """What :func:`reset` restores: captured once per interpreter, before its first block."""
+    """What :func:`reset` restores: captured once, before the memory snapshot is taken (runner.ts
+    ``installRunner``), and brought up to date after each restore from it (:meth:`resync`)."""
 
     def _add_namespace(self, namespace, seen):
         """Restore ``namespace`` (an object's ``__dict__``) and one level of its containers."""
@@ -83,6 +93,14 @@ class _Baseline:
             if type(value) in (list, dict, set) and id(value) not in seen:
                 seen.add(id(value))
                 self.containers.append((value, value.copy()))
+
+    def _add_objects(self, namespace, seen):
+        """Watch the classes and plain objects with a ``__dict__`` that ``namespace`` holds."""
+        for value in namespace.values():
+            attrs = _object_dict(value)
+            if attrs is not None and id(value) not in seen:
+                seen.add(id(value))
+                self.objects.append((value, attrs, dict(attrs)))
 
     def __init__(self, own):
         self.modules = dict(sys.modules)
@@ -108,11 +126,36 @@ class _Baseline:
         # setting a class attribute raises no audit event. Compared with dict equality in C.
         self.objects = []
         for namespace, _ in self.namespaces:
-            for value in namespace.values():
-                attrs = _object_dict(value)
-                if attrs is not None and id(value) not in seen:
-                    seen.add(id(value))
-                    self.objects.append((value, attrs, dict(attrs)))
+            self._add_objects(namespace, seen)
+        logging = sys.modules.get("logging")
+        if logging is not None:
+            manager = logging.Logger.manager
+            self.containers.append((manager.loggerDict, manager.loggerDict.copy()))
+            # Every logger that exists now ("asyncio", "concurrent.futures", placeholders), not
+            # only the root: handlers, level, propagate, disabled, filters and its level cache.
+            for logger in [logging.root, *manager.loggerDict.values()]:
+                self._add_namespace(logger.__dict__, seen)
+        # The asyncio event loop outlives the blocks (Pyodide's WebLoop is made at start-up and
+        # held by the policy, not by a module): its attributes (debug flag, exception handler,
+        # anything an example sets on it) and the policy's are restored like a namespace.
+        self.loop = None
+        events = sys.modules.get("asyncio.events")
+        policy = getattr(events, "_event_loop_policy", None)
+        if policy is not None:
+            self._add_namespace(policy.__dict__, seen)
+            self.loop = getattr(policy, "_default_loop", None)
+            if self.loop is not None:
+                self._add_namespace(self.loop.__dict__, seen)
+        #: ids of every namespace, container and object above (see :meth:`resync`).
+        self.seen = seen
+        self._capture_state()
+        self.tainted = None
+        #: Set by the audit hook when a block creates, changes or removes a file.
+        self.files_changed = False
+
+    def _capture_state(self):
+        """The state outside namespaces (process, C and file system state): cheap to read, so
+        read again by :meth:`resync`."""
         self.environ = dict(os.environ)
         self.cwd = os.getcwd()
         self.umask = os.umask(0o022)
@@ -128,13 +171,7 @@ class _Baseline:
         self.logging = None
         if logging is not None:
             root = logging.root
-            manager = logging.Logger.manager
-            self.logging = (root.handlers[:], root.level, root.disabled, manager.disable)
-            self.containers.append((manager.loggerDict, manager.loggerDict.copy()))
-            # Every logger that exists now ("asyncio", "concurrent.futures", placeholders), not
-            # only the root: handlers, level, propagate, disabled, filters and its level cache.
-            for logger in [root, *manager.loggerDict.values()]:
-                self._add_namespace(logger.__dict__, seen)
+            self.logging = (root.handlers[:], root.level, root.disabled, logging.Logger.manager.disable)
         self.gc_debug = gc.get_debug()
         self.scratch_modes = [(folder, os.stat(folder)) for folder in SCRATCH_DIRS]
         # State kept in C, outside any module namespace (see _c_state_changes).
@@ -146,23 +183,45 @@ class _Baseline:
         self.socket_timeout = _socket.getdefaulttimeout()
         self.monitoring_tools = [sys.monitoring.get_tool(tool) for tool in range(6)]
         self.error_handlers = {name: codecs.lookup_error(name) for name in _BUILTIN_ERROR_HANDLERS}
-        # The asyncio event loop outlives the blocks (Pyodide's WebLoop is made at start-up and
-        # held by the policy, not by a module): its attributes (debug flag, exception handler,
-        # anything an example sets on it) and the policy's are restored like a namespace.
-        self.loop = None
-        events = sys.modules.get("asyncio.events")
-        policy = getattr(events, "_event_loop_policy", None)
-        if policy is not None:
-            self._add_namespace(policy.__dict__, seen)
-            self.loop = getattr(policy, "_default_loop", None)
-            if self.loop is not None:
-                self._add_namespace(self.loop.__dict__, seen)
         self.std_fds = _std_fds()
         self.sys_containers = {id(value) for value in sys.__dict__.values() if type(value) in (list, dict, set)}
         self.sys_saved = next(saved for namespace, saved in self.namespaces if namespace is sys.__dict__)
-        self.tainted = None
-        #: Set by the audit hook when a block creates, changes or removes a file.
-        self.files_changed = False
+
+    def resync(self):
+        """Take into the baseline what changed since it was captured, before any block ran: the
+        restore from the snapshot (Pyodide's start-up sets ``LD_LIBRARY_PATH`` again, its
+        file system is new) and the hooks installed after it (``time.sleep`` and
+        ``sys.setrecursionlimit`` of the JavaScript host, ``pyodide.webloop.scheduleCallback``).
+        Saved copies are refreshed in place, new modules, containers and objects added; the
+        state outside namespaces is read again. ≈1-2 ms where a capture takes ≈25 ms."""
+        seen = self.seen
+        for name in [name for name in self.modules if name not in sys.modules]:
+            del self.modules[name]
+        for name, module in sys.modules.items():
+            if name not in self.modules:
+                self.modules[name] = module
+                namespace = getattr(module, "__dict__", None)
+                if isinstance(namespace, dict):
+                    self._add_namespace(namespace, seen)
+        for namespace, saved in self.namespaces:
+            if _changed(namespace, saved):
+                _recopy(namespace, saved)
+                for value in namespace.values():
+                    if type(value) in (list, dict, set) and id(value) not in seen:
+                        seen.add(id(value))
+                        self.containers.append((value, value.copy()))
+                self._add_objects(namespace, seen)
+        for container, saved in self.containers:
+            if _changed(container, saved):
+                _recopy(container, saved)
+        for _, attrs, saved in self.objects:
+            try:
+                if len(attrs) == len(saved) and attrs == saved:
+                    continue
+            except BaseException:
+                pass
+            _recopy(attrs, saved)
+        self._capture_state()
 
 
 _baseline = None
@@ -345,11 +404,14 @@ def _wrap_codecs_register():
 
 
 def prepare(modules):
-    """Capture the baseline of a fresh interpreter and install the audit hook (once).
+    """Capture the baseline of a fresh interpreter and install the audit hook (once), before the
+    memory snapshot is taken (runner.ts ``installRunner``): every interpreter restored from it
+    starts with them, and only :func:`resume` runs after a restore.
 
-    ``modules`` are the runner's own modules (runner.py's and this one): they are removed from
-    ``sys.modules`` (runner.ts holds their functions), so examples cannot import them, and a
-    change to their namespaces discards the interpreter (see :func:`reset`).
+    ``modules`` are the runner's own modules (runner.py's and this one): they are left out of
+    the baseline's ``sys.modules``, and a change to their namespaces discards the interpreter
+    (see :func:`reset`). They stay importable until :func:`resume`, so that runner.ts can take
+    their functions after a restore.
     """
     global _baseline
     _baseline = None
@@ -379,6 +441,24 @@ def prepare(modules):
         saved.update(namespace)
     if baseline.atexit_count != 1 or baseline.logging is None:
         _taint("unexpected atexit registrations at start-up")
+    for module in modules:
+        sys.modules[module.__name__] = module
+
+
+def resume(modules):
+    """After a restore from the snapshot and the hooks that need the JavaScript host (runner.py
+    ``install_host``), before the first block: remove the runner's own ``modules`` from
+    ``sys.modules`` (runner.ts holds their functions), so examples cannot import them, and
+    bring the baseline up to date (:meth:`_Baseline.resync`)."""
+    for module in modules:
+        if sys.modules.get(module.__name__) is module:
+            del sys.modules[module.__name__]
+    if _baseline is None:
+        return
+    _baseline.resync()
+    # (Copied last, as in prepare(), so a copy holds itself.)
+    for namespace, saved in _own:
+        _recopy(namespace, saved)
 
 
 def _empty_scratch_dirs(b):

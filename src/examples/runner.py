@@ -463,15 +463,25 @@ def exit_status(status, flushed):
     return status if flushed else FLUSH_FAILED_STATUS
 
 
-def prepare(host):
-    """Install the waits and the recursion ceiling of ``host`` (runner.ts, host-waits.ts),
-    CPython's own ``asyncio.run`` (see :func:`_install_host`) and ``sys.is_finalizing`` (see
-    :data:`_finalizing`), then capture the interpreter's
-    baseline (reset.py) once, before its first block."""
-    _install_host(host)
+def prepare():
+    """Before the memory snapshot is taken (runner.ts ``installRunner``): install CPython's own
+    ``asyncio.run`` with a fresh policy (see :func:`_fresh_asyncio`) and ``sys.is_finalizing``
+    (see :data:`_finalizing`), then capture the interpreter's baseline (reset.py ``prepare``).
+    Everything here is Python state, so every interpreter restored from the snapshot starts
+    with it; what needs the JavaScript host comes after the restore (:func:`install_host`)."""
+    asyncio.run = _runners.run
+    _fresh_asyncio()
     sys.is_finalizing = _finalizing.locked
     _reset.on_excepthook = _on_excepthook
     _reset.prepare([sys.modules[__name__], _reset])
+
+
+def install_host(host):
+    """After each restore from the snapshot, before the first block: install the waits and the
+    recursion ceiling of ``host`` (runner.ts, host-waits.ts; see :func:`_install_host`), then let
+    reset.py take what the restore and this step changed into its baseline (``resume``)."""
+    _install_host(host)
+    _reset.resume([sys.modules[__name__], _reset])
 
 
 # --- Waiting, interrupts and asyncio ---------------------------------------------------------
@@ -549,8 +559,9 @@ class _ExamplePolicy(_events._BaseDefaultEventLoopPolicy):
 
 
 def _install_host(host):
-    """Give the example CPython's blocking, interruptible ``time.sleep``, the recursion ceiling
-    and CPython's ``asyncio.run`` (Pyodide's wrapper delegates to WebLoop)."""
+    """Give the example CPython's blocking, interruptible ``time.sleep`` and the recursion
+    ceiling, both functions of the JavaScript host (CPython's ``asyncio.run``, which replaces
+    Pyodide's wrapper that delegates to WebLoop, is installed before the snapshot by :func:`prepare`)."""
     global _host
     _host = host
     import pyodide.webloop
@@ -564,8 +575,6 @@ def _install_host(host):
     time.sleep = host.sleep
     sys.setrecursionlimit = host.setrecursionlimit
     sys.getrecursionlimit = host.getrecursionlimit
-    asyncio.run = _runners.run
-    _fresh_asyncio()
 
 
 def _fresh_asyncio():
