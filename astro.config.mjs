@@ -32,7 +32,7 @@ export default defineConfig({
       // Our 404 page (src/pages/404.astro) links every guide page and search; Starlight's own
       // would also look for a `404` content entry on every build.
       disable404Route: true,
-      customCss: ['./src/styles/examples.css', './src/client/runner.css'],
+      customCss: ['./src/styles/examples.css', './src/client/runner.css', './src/client/stepper.css'],
       // Long code lines wrap (with their indentation) instead of scrolling sideways: nothing on a
       // page needs a horizontal scroll or an extra tab stop. `wrap=false` on a fence opts out.
       expressiveCode: { defaultProps: { wrap: true } },

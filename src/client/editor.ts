@@ -39,6 +39,11 @@ export interface EditorHandle {
    * clears the mark. The mark also goes when the text changes.
    */
   markError(line: number | null, error?: string): void;
+  /**
+   * Mark line `line` (1-based) as the stepper's current one (src/client/stepper.ts) and scroll it
+   * into view; null clears the mark. The mark also goes when the text changes.
+   */
+  markStep(line: number | null): void;
   destroy(): void;
 }
 
@@ -116,6 +121,27 @@ const errorMark = StateField.define<DecorationSet>({
   provide: (field) => EditorView.decorations.from(field),
 });
 
+/** Sets (or, with null, clears) the stepper's line mark. */
+const setStepMark = StateEffect.define<number | null>();
+
+/** The stepper's current line: one line decoration, dropped on any change of the text. */
+const stepMark = StateField.define<DecorationSet>({
+  create: () => Decoration.none,
+  update(marks, transaction) {
+    let next = transaction.docChanged ? Decoration.none : marks;
+    for (const effect of transaction.effects) {
+      if (!effect.is(setStepMark)) continue;
+      const line = effect.value;
+      next =
+        line === null || line < 1 || line > transaction.state.doc.lines
+          ? Decoration.none
+          : Decoration.set([Decoration.line({ class: 'example-editor-step-line' }).range(transaction.state.doc.line(line).from)]);
+    }
+    return next;
+  },
+  provide: (field) => EditorView.decorations.from(field),
+});
+
 export interface EditorOptions {
   /** Initial text. */
   code: string;
@@ -140,6 +166,7 @@ export function createEditor(options: EditorOptions): EditorHandle {
         minimalSetup,
         lineNumbers(),
         errorMark,
+        stepMark,
         highlightActiveLine(),
         indentOnInput(),
         bracketMatching(),
@@ -191,6 +218,15 @@ export function createEditor(options: EditorOptions): EditorHandle {
     code: () => view.state.doc.toString(),
     focus: () => view.focus(),
     markError: (line, error = '') => view.dispatch({ effects: setErrorMark.of(line === null ? null : { line, error }) }),
+    markStep: (line) => {
+      const valid = line !== null && line >= 1 && line <= view.state.doc.lines;
+      view.dispatch({
+        effects: [
+          setStepMark.of(valid ? line : null),
+          ...(valid ? [EditorView.scrollIntoView(view.state.doc.line(line).from, { y: 'nearest' })] : []),
+        ],
+      });
+    },
     destroy: () => view.destroy(),
   };
 }

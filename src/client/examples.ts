@@ -11,6 +11,7 @@
  * <example-runner>
  *   <div class="example-buttons" role="group" aria-label="Example 2">
  *     <button class="example-run-button">Run<span class="sr-only"> example 2</span></button>
+ *     <button class="example-step-button">Step<span class="sr-only"> through example 2</span></button>
  *     <button class="example-stop-button" hidden>Stop…</button>
  *     <button class="example-edit-button">Edit…</button> <button class="example-reset-button" hidden>Reset…</button>
  *     <button class="example-copy-button">Copy…</button> <button class="example-share-button" hidden>Copy link…</button>
@@ -20,7 +21,11 @@
  * ```
  *
  * A `runtime=native` example (`data-runtime="native"`: verified with native CPython, it needs what
- * a browser lacks) gets no Run button; Edit and Copy stay, and its note says why.
+ * a browser lacks) gets no Run or Step button; Edit and Copy stay, and its note says why.
+ *
+ * Step runs the code (edited or not) once with its control flow traced and opens the stepper
+ * (src/client/stepper.ts, loaded on the first Step) under the buttons; Esc there brings focus
+ * back to Step. Reset, opening the editor or changing the code closes it (its steps are stale).
  *
  * Without JavaScript nothing is added: the code and its recorded output read as they are.
  * A link whose hash is `#example-<id>=<code in base64url>` opens that example's editor with the code
@@ -35,6 +40,7 @@ import type { ExampleFinishedDetail } from './session.ts';
 import { tracebackLine } from './traceback.ts';
 import { labelSearchButton } from './search-label.ts';
 import type { RunHandle } from './host.ts';
+import type { Stepper } from './stepper.ts';
 import { editKey, forgetEdit, loadEdit, saveEdit } from './edit-store.ts';
 import { findSharedExample, parseShareHash, shareHash } from './share-link.ts';
 import { editorHint, foldStaleOutput } from './stale-output.ts';
@@ -86,6 +92,9 @@ export class ExampleRunnerElement extends HTMLElement {
   private native = false;
   private stopRequested = false;
   private runButton!: HTMLButtonElement;
+  private stepButton!: HTMLButtonElement;
+  /** The open stepper of the last Step, if any. */
+  private stepper: Stepper | null = null;
   private stopButton!: HTMLButtonElement;
   private editButton!: HTMLButtonElement;
   private resetButton!: HTMLButtonElement;
@@ -110,6 +119,7 @@ export class ExampleRunnerElement extends HTMLElement {
       context.replace(/^./, (c) => c.toUpperCase()),
     );
     this.runButton = button('example-run-button', 'Run', context);
+    this.stepButton = button('example-step-button', 'Step', `through ${context}`);
     this.stopButton = button('example-stop-button', 'Stop', context);
     this.editButton = button('example-edit-button', 'Edit', context);
     this.resetButton = button('example-reset-button', 'Reset', context);
@@ -120,7 +130,8 @@ export class ExampleRunnerElement extends HTMLElement {
     this.shareButton.hidden = true;
     this.native = example.dataset.runtime === 'native';
     this.runButton.hidden = this.native;
-    group.append(this.runButton, this.stopButton, this.editButton, this.resetButton, this.copyButton, this.shareButton);
+    this.stepButton.hidden = this.native;
+    group.append(this.runButton, this.stepButton, this.stopButton, this.editButton, this.resetButton, this.copyButton, this.shareButton);
     // The build's permalink (remark-examples.ts) joins the buttons, named after this example.
     const permalink = this.closest('.example-controls')?.querySelector<HTMLAnchorElement>(':scope > a.example-permalink');
     if (permalink) {
@@ -138,6 +149,9 @@ export class ExampleRunnerElement extends HTMLElement {
     this.runButton.addEventListener('pointerenter', warm, { once: true });
     this.runButton.addEventListener('focus', warm, { once: true });
     this.runButton.addEventListener('click', () => void this.run());
+    this.stepButton.addEventListener('pointerenter', warm, { once: true });
+    this.stepButton.addEventListener('focus', warm, { once: true });
+    this.stepButton.addEventListener('click', () => void this.run(true));
     this.stopButton.addEventListener('click', () => this.stop());
     this.editButton.addEventListener('click', () => void this.edit());
     this.resetButton.addEventListener('click', () => this.reset());
@@ -169,7 +183,8 @@ export class ExampleRunnerElement extends HTMLElement {
     this.status.textContent = text;
   }
 
-  async run(): Promise<void> {
+  /** Run the code; with `step`, run it traced and open the stepper over its steps (stepper.ts). */
+  async run(step = false): Promise<void> {
     if (this.busy) return;
     if (this.native) {
       // Ctrl+Enter in the editor: say why nothing runs.
@@ -179,6 +194,8 @@ export class ExampleRunnerElement extends HTMLElement {
     this.busy = true;
     this.stopRequested = false;
     this.runButton.setAttribute('aria-disabled', 'true');
+    this.stepButton.setAttribute('aria-disabled', 'true');
+    if (step) this.closeStepper();
     this.stopButton.hidden = false;
     this.dataset.state = 'running';
     this.say('Starting…');
@@ -188,13 +205,15 @@ export class ExampleRunnerElement extends HTMLElement {
         this.say('Cancelled before it started.');
         return;
       }
-      const { handle, finished } = s.startRun({
-        example: this.example,
-        name: this.dataset.label ?? 'example',
-        code: this.code,
-        edited: this.edited,
-        onStatus: (text) => this.say(text),
-      });
+      const { handle, finished } = step
+        ? await this.startStep()
+        : s.startRun({
+            example: this.example,
+            name: this.dataset.label ?? 'example',
+            code: this.code,
+            edited: this.edited,
+            onStatus: (text) => this.say(text),
+          });
       this.running = handle;
       await finished;
     } catch (error) {
@@ -203,6 +222,7 @@ export class ExampleRunnerElement extends HTMLElement {
       this.running = null;
       this.busy = false;
       this.runButton.removeAttribute('aria-disabled');
+      this.stepButton.removeAttribute('aria-disabled');
       // Stop disappears: keep keyboard focus on this example's controls.
       const stopHadFocus = document.activeElement === this.stopButton;
       this.stopButton.hidden = true;
@@ -210,6 +230,35 @@ export class ExampleRunnerElement extends HTMLElement {
       this.dataset.state = 'idle';
       if (stopHadFocus) this.runButton.focus();
     }
+  }
+
+  /** A traced run whose end opens the stepper; `finished` resolves once it is open (or why not is said). */
+  private async startStep(): Promise<{ handle: RunHandle; finished: Promise<unknown> }> {
+    const { startStepping } = await import('./stepper.ts');
+    const { handle, finished } = startStepping({
+      example: this.example,
+      name: this.dataset.label ?? 'example',
+      code: this.code,
+      editor: this.editor,
+      onStatus: (text) => this.say(text),
+      onClose: () => {
+        this.stepper = null;
+        this.stepButton.focus();
+      },
+    });
+    return {
+      handle,
+      finished: finished.then(({ status, stepper }) => {
+        this.stepper = stepper;
+        this.say(status);
+      }),
+    };
+  }
+
+  /** Close the stepper: its steps belong to code no longer shown (an edit, Reset, a new Step). */
+  private closeStepper(): void {
+    this.stepper?.close();
+    this.stepper = null;
   }
 
   stop(): void {
@@ -269,6 +318,7 @@ export class ExampleRunnerElement extends HTMLElement {
     box.append(hint);
     if (restored) box.prepend(this.restoredNote());
     this.editorBox = box;
+    this.closeStepper();
     this.editedCode = initial ?? this.code;
     this.mountEditor(createEditor, this.editedCode, hint.id);
     if (code) {
@@ -306,6 +356,7 @@ export class ExampleRunnerElement extends HTMLElement {
       onRun: () => void this.run(),
       onEscape: () => (this.native ? this.resetButton : this.runButton).focus(),
       onChange: (value) => {
+        this.closeStepper();
         this.editedCode = value;
         const key = this.storeKey;
         if (key) saveEdit(key, value, this.original);
@@ -332,6 +383,7 @@ export class ExampleRunnerElement extends HTMLElement {
   /** Close the editor, show the original code again and remove the live output. */
   reset(): void {
     this.stop();
+    this.closeStepper();
     this.editor?.destroy();
     this.editor = null;
     this.editorBox?.remove();
