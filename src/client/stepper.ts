@@ -17,7 +17,7 @@
  *
  * ```html
  * <div class="example-stepper not-content" role="group" aria-label="Steps of example 3"
- *      data-step="2" data-steps="12" data-line="4">
+ *      data-step="2" data-steps="12" data-line="4" data-kind="line">   <!-- the event's kind (trace-types.ts) -->
  *   <div class="example-stepper-bar">
  *     <button class="example-button example-stepper-prev" aria-keyshortcuts="ArrowLeft">Prev<span class="sr-only"> step</span></button>
  *     <button class="example-button example-stepper-next" aria-keyshortcuts="ArrowRight">Next<span class="sr-only"> step</span></button>
@@ -200,6 +200,7 @@ export class Stepper {
     this.root.dataset.step = String(to + 1);
     this.root.dataset.steps = String(events.length);
     this.root.dataset.line = String(event.line);
+    this.root.dataset.kind = event.kind;
     this.count.textContent = `Step ${to + 1} of ${events.length}`;
     this.line.textContent = event.line > 0 ? ` · line ${event.line}` : '';
     this.event.textContent = describeEvent(this.trace, to, this.request.code);

@@ -153,7 +153,9 @@ test('keyboard only: Tab to Run, Enter runs; Edit, type, Ctrl+Enter runs the edi
   await page.keyboard.press('Enter');
   await waitForEnd(example);
   expect((await readLive(example)).verdict).toBe('match');
-  // Focus stayed on Run: Tab reaches Edit next (Stop is gone once the run ended).
+  // Focus stayed on Run: Tab reaches Step, then Edit (Stop is gone once the run ended).
+  await page.keyboard.press('Tab');
+  expect(await focusedClass()).toContain('example-step-button');
   await page.keyboard.press('Tab');
   expect(await focusedClass()).toContain('example-edit-button');
   await page.keyboard.press('Enter');
@@ -175,7 +177,11 @@ test('keyboard only: Tab to Run, Enter runs; Edit, type, Ctrl+Enter runs the edi
   expect(await example.locator('.cm-editor').count()).toBe(0);
   expect(await example.locator(':scope > .expressive-code').isVisible()).toBe(true);
   expect(await example.locator('.example-run').count()).toBe(0);
-  await page.keyboard.press('Shift+Tab'); // Reset is gone: focus went to Edit; Shift+Tab is Run
+  // Reset is gone: focus went to Edit; Shift+Tab is Step, then Run.
+  await page.keyboard.press('Shift+Tab');
+  expect(await focusedClass()).toContain('example-step-button');
+  await page.keyboard.press('Shift+Tab');
+  expect(await focusedClass()).toContain('example-run-button');
   await page.keyboard.press('Enter');
   await waitForEnd(example);
   expect((await readLive(example)).verdict).toBe('match');
