@@ -7,6 +7,7 @@
  */
 import type { OutputChunk } from '../examples/output.ts';
 import type { RunOptions, RunResult } from '../examples/runner.ts';
+import { parseTrace } from '../examples/trace-parse.ts';
 import type { HostMessage } from '../examples/worker-protocol.ts';
 
 /** The `init` message of the worker protocol (load Pyodide, or restore a snapshot). */
@@ -33,6 +34,8 @@ export type PageToFrame =
       code: string;
       maxOutputBytes?: number;
       stdout?: RunOptions['stdout'];
+      /** Record the control flow into the result's `trace` (runner.ts `RunOptions.trace`; the Step button). */
+      trace?: boolean;
       env?: RunOptions['env'];
     }
   /** Raise KeyboardInterrupt in the running code (through the frame's interrupt buffer). */
@@ -81,7 +84,18 @@ function parseResult(value: unknown): Omit<RunResult, 'chunks'> | null {
   if (!Number.isInteger(exitStatus) || (exitStatus as number) < 0 || (exitStatus as number) > 255) return null;
   if (!isAmount(durationMs) || !isAmount(execMs) || !Number.isSafeInteger(truncatedBytes) || (truncatedBytes as number) < 0) return null;
   if (fault === undefined || discarded === undefined) return null;
-  return { exitStatus: exitStatus as number, durationMs, execMs, truncatedBytes: truncatedBytes as number, fault, discarded };
+  // The trace is untrusted too: counts and strings bounded (trace-parse.ts).
+  const trace = value.trace === undefined ? undefined : parseTrace(value.trace);
+  if (trace === null) return null;
+  return {
+    exitStatus: exitStatus as number,
+    durationMs,
+    execMs,
+    truncatedBytes: truncatedBytes as number,
+    fault,
+    discarded,
+    ...(trace ? { trace } : {}),
+  };
 }
 
 /**

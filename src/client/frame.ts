@@ -117,6 +117,7 @@ export function frameMain(config: FrameConfig): void {
       });
     } else if (message?.type === 'interrupt' && shared) {
       const cell = new Int32Array(shared);
+        trace: message.trace === true,
       Atomics.store(cell, 0, config.sigint);
       // time.sleep and the event loop wait on this cell (src/examples/host-waits.ts): wake them now.
       Atomics.notify(cell, 0);

@@ -294,10 +294,11 @@ export class RunnerHost {
 
   /**
    * Run `code` from fresh interpreter state, after any run already queued.
-   * @param stdio where stdout goes and the block's start-up variables (its `stdout=pipe` and `env=` meta).
+   * @param stdio where stdout goes and the block's start-up variables (its `stdout=pipe` and `env=` meta);
+   *   `trace: true` records the control flow (the Step button): the `done` outcome's `result.trace`.
    * @returns a handle whose `done` never rejects: failures are outcomes.
    */
-  run(code: string, callbacks: RunCallbacks = {}, stdio: Pick<RunOptions, 'stdout' | 'env'> = {}): RunHandle {
+  run(code: string, callbacks: RunCallbacks = {}, stdio: Pick<RunOptions, 'stdout' | 'env' | 'trace'> = {}): RunHandle {
     let cancelled = false;
     let pending: Pending | null = null;
     let resolveOutcome!: (outcome: RunOutcome) => void;
@@ -328,7 +329,7 @@ export class RunnerHost {
         this.current = pending;
         callbacks.onStart?.();
         generation.ranCode = true;
-        generation.frame.post({ type: 'run', id, code, stdout: stdio.stdout, env: stdio.env });
+        generation.frame.post({ type: 'run', id, code, stdout: stdio.stdout, env: stdio.env, trace: stdio.trace });
       });
     });
     this.tail = turn.catch(() => {});

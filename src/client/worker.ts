@@ -16,6 +16,7 @@
 import resetSource from '../examples/reset.py?raw';
 import runnerSource from '../examples/runner.py?raw';
 import { ExampleRunner, type LoadPyodide } from '../examples/runner.ts';
+import tracerSource from '../examples/tracer.py?raw';
 import type { WorkerMessage } from '../examples/worker-protocol.ts';
 import type { FrameToWorker } from './frame-protocol.ts';
 import { chunkBatcher } from './chunk-batch.ts';
@@ -90,7 +91,7 @@ async function init(snapshot: Uint8Array | undefined, wantSnapshot: boolean | un
   if (!snapshot) post({ type: 'progress', stage: 'start', loaded: total, total });
   runner = await ExampleRunner.create({
     loadPyodide: load,
-    runnerSources: { runner: runnerSource, reset: resetSource },
+    runnerSources: { runner: runnerSource, reset: resetSource, tracer: tracerSource },
     indexURL,
     snapshot,
   });
@@ -127,3 +128,4 @@ scope.addEventListener('message', async (event) => {
     post({ type: 'error', id: message.type === 'run' ? message.id : undefined, message: String((error as Error)?.stack ?? error) });
   }
 });
+        trace: message.trace,

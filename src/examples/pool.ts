@@ -63,6 +63,8 @@ export interface PoolRunOptions {
   stdout?: RunOptions['stdout'];
   /** The block's start-up variables (runner.ts `RunOptions.env`). */
   env?: RunOptions['env'];
+  /** Record the block's control flow into the result's `trace` (runner.ts `RunOptions.trace`). */
+  trace?: boolean;
 }
 
 /** Default time limit of one block: 10 s (byexample uses 2 s; ours covers asyncio sleeps). */
@@ -286,6 +288,7 @@ export class RunnerPool {
         fresh: job.options.fresh,
         stdout: job.options.stdout,
         env: job.options.env,
+        trace: job.options.trace,
       };
       slot.worker.postMessage(message);
     }

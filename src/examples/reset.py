@@ -229,6 +229,8 @@ _baseline = None
 _own = []
 #: Called with no arguments on the audit event ``sys.excepthook`` (runner.py sets it).
 on_excepthook = None
+#: The callbacks tracer.py registers with ``sys.monitoring`` (set by it, before the baseline).
+own_monitoring_callbacks = ()
 
 
 def _object_dict(value):
@@ -359,7 +361,12 @@ def _audit(event, args):
             module = _baseline.modules.get(target.__module__)
             if module is not None and getattr(module, target.__qualname__, None) is target:
                 _taint(f"changed the class {target.__module__}.{target.__qualname__}")
-    elif event == "sys.addaudithook" or event.startswith("ctypes.") or event == "sys.monitoring.register_callback":
+    elif event == "sys.monitoring.register_callback":
+        # The runner's tracer (tracer.py, a traced run) registers its own callbacks and frees its
+        # tool id after the block; anything else registered may outlive the block.
+        if not any(args[0] is callback for callback in own_monitoring_callbacks):
+            _taint(f"audit event {event}")
+    elif event == "sys.addaudithook" or event.startswith("ctypes."):
         _taint(f"audit event {event}")
 
 

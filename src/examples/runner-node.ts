@@ -1,6 +1,6 @@
 /**
  * Node side of the runner: loads Pyodide from the installed `pyodide` package and runner.py and
- * reset.py from disk. The browser worker has its own twin that fetches both from the built site.
+ * reset.py (and tracer.py) from disk. The browser worker has its own twin that fetches both from the built site.
  */
 import { readFile } from 'node:fs/promises';
 import { loadPyodide } from 'pyodide';
@@ -16,13 +16,21 @@ export { version as PYODIDE_VERSION } from 'pyodide';
  * @param hashSeed `PYTHONHASHSEED` (default 0; see `RunnerOptions.hashSeed`).
  * @param options `RunnerOptions.jsglobals` (what the interpreter's `js` module is; default the global scope) and
  *   `RunnerOptions.memoryLimitBytes` and `RunnerOptions.recursionCeiling`.
- * @throws if runner.py or reset.py cannot be read, or Pyodide fails to load.
+ * @throws if runner.py, reset.py or tracer.py cannot be read, or Pyodide fails to load.
  */
 export async function createNodeRunner(
   snapshot?: Uint8Array,
   hashSeed?: number,
   options: Pick<RunnerOptions, 'jsglobals' | 'memoryLimitBytes' | 'recursionCeiling'> = {},
 ): Promise<ExampleRunner> {
-  const [runner, reset] = await Promise.all(['./runner.py', './reset.py'].map((name) => readFile(new URL(name, import.meta.url), 'utf8')));
-  return ExampleRunner.create({ loadPyodide, runnerSources: { runner: runner!, reset: reset! }, snapshot, hashSeed, ...options });
+  const [runner, reset, tracer] = await Promise.all(
+    ['./runner.py', './reset.py', './tracer.py'].map((name) => readFile(new URL(name, import.meta.url), 'utf8')),
+  );
+  return ExampleRunner.create({
+    loadPyodide,
+    runnerSources: { runner: runner!, reset: reset!, tracer: tracer! },
+    snapshot,
+    hashSeed,
+    ...options,
+  });
 }

@@ -37,6 +37,7 @@ import weakref
 import _thread
 
 import _example_reset as _reset
+import _example_tracer as _tracer
 
 #: The name tracebacks and warnings give the example, as if run with ``python3 example.py``.
 FILENAME = "example.py"
@@ -463,6 +464,12 @@ def exit_status(status, flushed):
     return status if flushed else FLUSH_FAILED_STATUS
 
 
+def _own_modules():
+    """The runner's own modules: this one, reset.py's and tracer.py's (installed before it by
+    runner.ts ``installRunner``), hidden from examples and checked rather than restored."""
+    return [sys.modules[__name__], _reset, _tracer]
+
+
 def prepare():
     """Before the memory snapshot is taken (runner.ts ``installRunner``): install CPython's own
     ``asyncio.run`` with a fresh policy (see :func:`_fresh_asyncio`) and ``sys.is_finalizing``
@@ -473,7 +480,7 @@ def prepare():
     _fresh_asyncio()
     sys.is_finalizing = _finalizing.locked
     _reset.on_excepthook = _on_excepthook
-    _reset.prepare([sys.modules[__name__], _reset])
+    _reset.prepare(_own_modules())
 
 
 def install_host(host):
@@ -481,7 +488,7 @@ def install_host(host):
     recursion ceiling of ``host`` (runner.ts, host-waits.ts; see :func:`_install_host`), then let
     reset.py take what the restore and this step changed into its baseline (``resume``)."""
     _install_host(host)
-    _reset.resume([sys.modules[__name__], _reset])
+    _reset.resume(_own_modules())
 
 
 # --- Waiting, interrupts and asyncio ---------------------------------------------------------

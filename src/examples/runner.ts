@@ -23,6 +23,7 @@ import {
 import { type HostWaits, hostWaits, type InterruptCell } from './host-waits.ts';
 import type { OutputChunk, Stream } from './output.ts';
 import { type StdoutMode, startupEnvProblem } from './stdio-options.ts';
+import type { Trace } from './trace-types.ts';
 
 /** `loadPyodide` from the `pyodide` package, or the same function loaded from a self-hosted URL. */
 export type LoadPyodide = typeof LoadPyodideFn;
@@ -59,6 +60,12 @@ export interface RunResult {
   /** Why the interpreter was not kept for the next run (os._exit, a fault, taint), else null. */
   discarded: string | null;
 }
+  /**
+   * The control-flow trace (trace-types.ts), when the run asked for it ({@link RunOptions.trace}):
+   * absent otherwise, and absent when the interpreter ended before the trace could be read
+   * (os._exit, a fault).
+   */
+  trace?: Trace;
 
 /** Per-run options. */
 export interface RunOptions {
@@ -106,6 +113,12 @@ export interface RunOptions {
   /** Start-up variables of the block (`env=` meta), names from stdio-options.ts `STARTUP_VARIABLES`. Default none. */
   env?: Readonly<Record<string, string>>;
 }
+  /**
+   * Record the block's control flow with `sys.monitoring` (tracer.py) into {@link RunResult.trace}:
+   * the Step button and the `trace` fence meta (issue 14). Default false: no monitoring tool is
+   * taken and the run pays nothing for tracing.
+   */
+  trace?: boolean;
 
 /** The hash seed of the verifier's second run (see {@link RunnerOptions.hashSeed}). */
 export const ALTERNATE_HASH_SEED = 1;
@@ -161,6 +174,8 @@ export const DEFAULT_MAX_OUTPUT_BYTES = 1 << 20;
 /** Module names runner.py and reset.py are installed under inside each interpreter (runner.py imports the second). */
 const RUNNER_MODULE = '_example_runner';
 const RESET_MODULE = '_example_reset';
+  /** Text of tracer.py (the control-flow tracer of {@link RunOptions.trace}). */
+  tracer: string;
 
 /**
  * Install reset.py, then runner.py, as modules without a file on the interpreter's file system,
@@ -169,6 +184,7 @@ const RESET_MODULE = '_example_reset';
  * audit hook, the frozen start-up objects, CPython's asyncio.run). Called before the memory
  * snapshot is taken, so that every interpreter restored from it (here and in the reader's
  * browser, src/integrations/make-snapshot.ts) starts prepared and only the hooks that need
+const TRACER_MODULE = '_example_tracer';
  * JavaScript objects are installed after a restore ({@link ExampleRunner.interpreter}, ≈40 ms
  * less per restore).
  */
@@ -190,6 +206,7 @@ _install`);
   try {
     runner.prepare();
   } finally {
+    install(TRACER_MODULE, sources.tracer); // imported by runner.py
     runner.destroy();
   }
 }
@@ -222,6 +239,9 @@ interface RunnerState {
 const runnerStates = new WeakMap<Interpreter, RunnerState>();
 
 /** Per interpreter: the interrupt buffer of the run in progress, read by host-waits.ts. */
+    traceStart: PyCallable;
+    tracePhase: PyCallable;
+    traceStop: PyCallable;
 const interruptCells = new WeakMap<Interpreter, InterruptCell>();
 
 /**
@@ -339,6 +359,7 @@ export class ExampleRunner {
     // The rest was prepared before the snapshot (installRunner); this also hides both modules.
     runner.install_host(waits);
     const module = (py as unknown as { _module: Parameters<typeof watchProxies>[0] })._module;
+    const tracer = py.pyimport(TRACER_MODULE);
     runnerStates.set(py, { fns, files: captureFiles(py.FS, SCRATCH_DIRS), proxies: watchProxies(module) });
     this.realm ??= captureRealm(this.options.jsglobals ? [globalThis, this.options.jsglobals] : [globalThis]);
     this.current = py;
@@ -347,6 +368,9 @@ export class ExampleRunner {
 
   /**
    * Run `code` as `python3 example.py` would, from the runner's fresh state.
+      traceStart: tracer.start,
+      tracePhase: tracer.phase,
+      traceStop: tracer.stop,
    *
    * @param code the block's source (str; a final newline is optional).
    * @returns output, exit status and timings (see {@link RunResult}). Example errors,
@@ -442,6 +466,8 @@ export async function runInInterpreter(py: Interpreter, code_: string, options: 
   if (cell) cell.buffer = options.interruptBuffer;
   let exitStatus = 0;
   let execMs = 0;
+  /** UTF-16 code units of output decoded so far: each trace event's `outputOffset` (tracer.py). */
+  let units = 0;
   let fault: string | null = null;
   let discarded: string | null = null;
   const runner = runnerFunctions(py);
@@ -458,6 +484,7 @@ export async function runInInterpreter(py: Interpreter, code_: string, options: 
     const [code, ns, compileStatus] = begun as unknown as [PyProxy | undefined, PyProxy, number];
     // The tuple would keep __main__'s namespace alive past finalization (until JavaScript's GC).
     begun.destroy();
+        units += text.length;
     namespace = ns;
     exitStatus = compileStatus;
     options.onStart?.();
@@ -478,6 +505,7 @@ export async function runInInterpreter(py: Interpreter, code_: string, options: 
           exitStatus = runner.report(lastExc, (error as Error).message);
         } finally {
           lastExc?.destroy();
+  let trace: Trace | undefined;
           sys.destroy();
         }
       } finally {
@@ -494,6 +522,10 @@ export async function runInInterpreter(py: Interpreter, code_: string, options: 
     // Called from JavaScript: CPython runs atexit callbacks with no Python frame below them.
     runner.runExitfuncs();
     const flushed = runner.finalize() as boolean;
+    if (options.trace) {
+      if (code) runner.traceStart(code, code_, () => units);
+      else trace = { events: [], truncated: null };
+    }
     exitStatus = runner.exitStatus(exitStatus, flushed) as number;
   } catch (error) {
     const { name, status } = error as { name?: string; status?: unknown };
@@ -526,14 +558,28 @@ export async function runInInterpreter(py: Interpreter, code_: string, options: 
         fault = `${(error as Error)?.name ?? 'Error'}: ${(error as Error)?.message ?? String(error)}`;
         discarded = `interpreter fault: ${fault}`;
       }
+    if (options.trace) runner.tracePhase('atexit');
     }
+    if (options.trace) runner.tracePhase('finalize');
   }
   for (const [stream, decoder] of Object.entries(decoders)) {
+    // Finalization is part of the trace (a generator's finally at exit); the tool id is freed here.
+    const traced = options.trace ? (runner.traceStop() as string | undefined) : undefined;
+    if (traced) trace = JSON.parse(traced) as Trace;
     const rest = decoder.decode();
     if (rest) {
       chunks.push({ stream: stream as Stream, text: rest });
       options.onChunk?.({ stream: stream as Stream, text: rest });
     }
   }
-  return { chunks, exitStatus, execMs, truncatedBytes, fault, discarded, durationMs: performance.now() - started };
+  return {
+    chunks,
+    exitStatus,
+    execMs,
+    truncatedBytes,
+    fault,
+    discarded,
+    durationMs: performance.now() - started,
+    ...(trace ? { trace } : {}),
+  };
 }

@@ -77,6 +77,7 @@ async function handle(message: HostMessage): Promise<void> {
       fresh,
       stdout: message.stdout,
       env: message.env,
+      trace: message.trace,
       // Raw bytes: the pool decodes them in its own thread, out of the example's reach.
       onBytes: (stream, bytes) => post({ type: 'bytes', id, stream, bytes }),
       // The time limit starts here, not when the job was posted: neither a restore after a

@@ -24,7 +24,8 @@ export type HostMessage =
    * `shiftHeap` as in runner.ts `RunOptions`; `alternateSeed` runs it in the alternate-seed
    * interpreter (Node worker only); `fresh` restores a new interpreter for this run (runner.ts
    * `RunOptions.fresh`); `stdout` and `env`: where stdout goes and the block's start-up
-   * variables (runner.ts `RunOptions`).
+   * variables (runner.ts `RunOptions`); `trace`: record the control flow into the result's
+   * `trace` (runner.ts `RunOptions.trace`).
    */
   | {
       type: 'run';
@@ -37,6 +38,7 @@ export type HostMessage =
       fresh?: boolean;
       stdout?: StdoutMode;
       env?: Readonly<Record<string, string>>;
+      trace?: boolean;
     };
 
 /** Worker → host. */
