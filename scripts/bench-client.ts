@@ -87,6 +87,17 @@ async function timedRun(page: Page, example: Locator): Promise<{ firstOutput: nu
   return { firstOutput: (t.first || t.done) - t.start, done: t.done - t.start, verdict };
 }
 
+/**
+ * Wait for the page's background start of Python (src/client/prestart.ts) to end: its runner frame
+ * marked ready (host.ts sets `data-ready-ms`, the start's duration).
+ * @returns the start's duration in ms (from the host's start to `ready`).
+ */
+async function backgroundStart(page: Page): Promise<number> {
+  const frame = page.locator('iframe.example-runner-frame[data-ready-ms]');
+  await frame.waitFor({ state: 'attached', timeout: 60_000 });
+  return Number(await frame.getAttribute('data-ready-ms'));
+}
+
 /** Lines printed for the long-task figure: `for i in range(200_000): print(i)` (issue 13). */
 const FLOOD_LINES = 200_000;
 
@@ -170,12 +181,15 @@ try {
   // Later pages: the same tab goes to another page, then back and reloads (the service worker and
   // the caches hold what the first page loaded).
   const LATER = values.later ?? (PAGE === '/finally/' ? '/finally-vs-with/' : '/finally/');
-  await page.goto(server.url + LATER, { waitUntil: 'networkidle' });
+  // Not 'networkidle': Playwright never sees it once the runner frame exists (a sandboxed srcdoc frame).
+  await page.goto(server.url + LATER, { waitUntil: 'load' });
+  const laterStart = await backgroundStart(page);
   const laterExample = page.locator('div.example[data-code]').first();
   await laterExample.scrollIntoViewIfNeeded();
   const later = await timedRun(page, laterExample);
-  await page.goto(server.url + PAGE, { waitUntil: 'networkidle' });
-  await page.reload({ waitUntil: 'networkidle' });
+  await page.goto(server.url + PAGE, { waitUntil: 'load' });
+  await page.reload({ waitUntil: 'load' });
+  const reloadStart = await backgroundStart(page);
   const reloaded = await timedRun(page, examples.nth(index));
   const ratio = (x: number) => `${(x / cold.firstOutput).toFixed(2)}× the cold first Run`;
 
@@ -194,6 +208,7 @@ try {
     [`warm Run: click → verdict (median / p90 of ${WARM_RUNS})`, `${ms(quantile(done, 0.5))} / ${ms(quantile(done, 0.9))}`],
     [`later page (${LATER}), first Run: click → first output`, `${ms(later.firstOutput)} (${ratio(later.firstOutput)})`],
     ['after a reload, first Run: click → first output', `${ms(reloaded.firstOutput)} (${ratio(reloaded.firstOutput)})`],
+    ['background start on the later page / after the reload', `${ms(laterStart)} / ${ms(reloadStart)}`],
     [
       `printing ${FLOOD_LINES.toLocaleString('en')} lines: longest main-thread task`,
       `${ms(flood.longestTask)} (${flood.longTasks} tasks over 50 ms; click → end of run ${ms(flood.done)})`,

@@ -8,8 +8,17 @@
 /** Pyodide's files the worker needs (what `loadPyodide` fetches or imports), by name. */
 export const RUNTIME_FILES = ['pyodide.mjs', 'pyodide.asm.mjs', 'pyodide.asm.wasm', 'python_stdlib.zip', 'pyodide-lock.json'] as const;
 
+/** One of {@link RUNTIME_FILES}. */
+export type RuntimeFile = (typeof RUNTIME_FILES)[number];
+
 /**
- * Fetch one file whole, counting its bytes as they arrive.
+ * Fetch one file whole, as a Blob, counting its bytes as they arrive.
+ *
+ * A Blob, not an ArrayBuffer: the runner frame runs in another renderer process (Chromium isolates
+ * sandboxed frames), and a Blob crosses to it, and on to its worker, as a handle on bytes the
+ * browser holds, where an ArrayBuffer would be copied on the page's main thread (≈43 MB for the
+ * first start: a task of hundreds of ms) and again in the frame's. The worker reads the bytes
+ * off any main thread.
  *
  * @param url absolute or page-relative URL.
  * @param onBytes called with the size in bytes of each piece received.
@@ -17,7 +26,7 @@ export const RUNTIME_FILES = ['pyodide.mjs', 'pyodide.asm.mjs', 'pyodide.asm.was
  * @returns the body.
  * @throws Error naming the URL when the response is not 2xx or does not match `integrity`, or the network error.
  */
-export async function fetchBytes(url: string, onBytes: (bytes: number) => void = () => {}, integrity?: string): Promise<ArrayBuffer> {
+export async function fetchBlob(url: string, onBytes: (bytes: number) => void = () => {}, integrity?: string): Promise<Blob> {
   let response: Response;
   try {
     response = await fetch(url, integrity ? { integrity } : {});
@@ -26,44 +35,44 @@ export async function fetchBytes(url: string, onBytes: (bytes: number) => void =
     throw new Error(`could not load ${url}: ${(error as Error).message}`);
   }
   if (!response.ok) throw new Error(`could not load ${url}: HTTP ${response.status}`);
-  if (!response.body) {
-    const whole = await response.arrayBuffer();
-    onBytes(whole.byteLength);
-    return whole;
+  try {
+    if (!response.body) {
+      const whole = await response.blob();
+      onBytes(whole.size);
+      return whole;
+    }
+    const counted = response.body.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        transform(piece, controller) {
+          onBytes(piece.byteLength);
+          controller.enqueue(piece);
+        },
+      }),
+    );
+    return await new Response(counted).blob();
+  } catch (error) {
+    throw new Error(`could not load ${url}: ${(error as Error).message}`);
   }
-  const pieces: Uint8Array[] = [];
-  let length = 0;
-  const reader = response.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    pieces.push(value);
-    length += value.byteLength;
-    onBytes(value.byteLength);
-  }
-  const whole = new Uint8Array(length);
-  let offset = 0;
-  for (const piece of pieces) {
-    whole.set(piece, offset);
-    offset += piece.byteLength;
-  }
-  return whole.buffer;
 }
 
 /**
- * Fetch every one of {@link RUNTIME_FILES} from `indexURL`, in parallel.
+ * Fetch every one of {@link RUNTIME_FILES} from `indexURL`, in parallel, handing each over as it arrives.
  *
  * @param indexURL absolute URL of Pyodide's folder, ending in `/`.
+ * @param onFile called with each file's name and body, as soon as that file is whole.
  * @param onProgress called with the bytes received so far (all files together).
- * @returns the files' bodies by name.
+ * @returns once every file was handed over.
  * @throws Error naming the first file that could not be loaded.
  */
-export async function fetchRuntimeFiles(indexURL: string, onProgress: (loaded: number) => void): Promise<Record<string, ArrayBuffer>> {
+export async function fetchRuntimeFiles(
+  indexURL: string,
+  onFile: (name: RuntimeFile, body: Blob) => void,
+  onProgress: (loaded: number) => void,
+): Promise<void> {
   let loaded = 0;
   const count = (bytes: number) => {
     loaded += bytes;
     onProgress(loaded);
   };
-  const bodies = await Promise.all(RUNTIME_FILES.map((name) => fetchBytes(indexURL + name, count)));
-  return Object.fromEntries(RUNTIME_FILES.map((name, i) => [name, bodies[i]!]));
+  await Promise.all(RUNTIME_FILES.map(async (name) => onFile(name, await fetchBlob(indexURL + name, count))));
 }

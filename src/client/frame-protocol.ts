@@ -9,24 +9,23 @@ import type { OutputChunk } from '../examples/output.ts';
 import type { RunOptions, RunResult } from '../examples/runner.ts';
 import { parseTrace } from '../examples/trace-parse.ts';
 import type { HostMessage } from '../examples/worker-protocol.ts';
-
-/** The `init` message of the worker protocol (load Pyodide, or restore a snapshot). */
-export type InitMessage = Extract<HostMessage, { type: 'init' }>;
+import type { RuntimeFile } from './frame-files.ts';
 
 /** Page → frame. */
 export type PageToFrame =
   /**
    * Start the worker: `moduleSource` is the worker module's text (one self-contained ES module: the
-   * frame loads nothing over the network); `files` are Pyodide's files by name, served to Pyodide
-   * in the worker as if fetched from `indexURL`; then `init` is passed on.
+   * frame loads nothing over the network). The worker starts Pyodide at once, from `indexURL`,
+   * and waits for each of Pyodide's files (`file`) as it needs it, and for the memory snapshot
+   * (`snapshot`) when `snapshot` is true; with `wantSnapshot` it makes one and sends it back in
+   * `ready`. The files come as the page receives them, so the worker's start-up overlaps the
+   * download of the larger ones.
    */
-  | {
-      type: 'start';
-      moduleSource: ArrayBuffer;
-      indexURL: string;
-      files: Record<string, ArrayBuffer>;
-      init: InitMessage;
-    }
+  | { type: 'start'; moduleSource: Blob; indexURL: string; snapshot: boolean; wantSnapshot?: boolean }
+  /** One of Pyodide's files (frame-files.ts `RUNTIME_FILES`), served to Pyodide as if fetched from `indexURL`. */
+  | { type: 'file'; name: RuntimeFile; body: Blob }
+  /** The memory snapshot the worker restores (after a `start` with `snapshot: true`). */
+  | { type: 'snapshot'; body: Blob }
   /** Run `code` (the frame adds its interrupt buffer); `stdout` and `env` as in runner.ts `RunOptions`. */
   | {
       type: 'run';
@@ -34,18 +33,22 @@ export type PageToFrame =
       code: string;
       maxOutputBytes?: number;
       stdout?: RunOptions['stdout'];
+      env?: RunOptions['env'];
       /** Record the control flow into the result's `trace` (runner.ts `RunOptions.trace`; the Step button). */
       trace?: boolean;
-      env?: RunOptions['env'];
     }
   /** Raise KeyboardInterrupt in the running code (through the frame's interrupt buffer). */
   | { type: 'interrupt' };
 
-/** Frame → worker: the bootstrap's `boot`, then `files`, then the worker protocol's messages. */
+/**
+ * Frame → worker: the bootstrap's `boot`; then `start`, `file` and `snapshot` as the page sent
+ * them (without `moduleSource`), and the worker protocol's `run`.
+ */
 export type FrameToWorker =
-  | { type: 'boot'; source: ArrayBuffer }
-  | { type: 'files'; indexURL: string; files: Record<string, ArrayBuffer> }
-  | HostMessage;
+  | { type: 'boot'; source: Blob }
+  | Omit<Extract<PageToFrame, { type: 'start' }>, 'moduleSource'>
+  | Extract<PageToFrame, { type: 'file' | 'snapshot' }>
+  | Extract<HostMessage, { type: 'run' }>;
 
 /** Frame → page, as {@link parseFrameMessage} accepts it. */
 export type FrameMessage =

@@ -42,8 +42,8 @@ export interface FrameConfig {
 /**
  * The classic worker script the frame starts. Pyodide refuses classic workers (it tells them by a
  * working `importScripts`), so the bootstrap hides `importScripts` before it imports the module:
- * from then on the worker runs module code only. It waits for `boot` (the module's text
- * ), imports it from a blob: URL, and answers `booted`, or an `error` without id.
+ * from then on the worker runs module code only. It waits for `boot` (the module's text, a Blob),
+ * imports it from a blob: URL, and answers `booted`, or an `error` without id.
  */
 export const WORKER_BOOTSTRAP = `"use strict";
 Object.defineProperty(self, "importScripts", { value: undefined, configurable: true });
@@ -63,14 +63,17 @@ self.addEventListener("message", function boot(event) {
  * nothing but its argument and the frame's globals).
  *
  * Listens to the page only (`event.source === parent` and the page's origin); on `start` it starts
- * the worker and, once booted, posts it `files` and `init`; `run` goes to the worker with the
- * interrupt buffer; `interrupt` sets the buffer and wakes a wait on it. Every message of the worker is passed on to the
+ * the worker and, once booted, posts it `start` and every `file` and `snapshot` the page sent (held
+ * until then); `run` goes to the worker with the interrupt buffer; `interrupt` sets the buffer and
+ * wakes a wait on it. Every message of the worker is passed on to the
  * page as it is (the page checks them: frame-protocol.ts), and a worker error becomes an `error`
  * without id. Announces itself with `frame-ready`.
  */
 export function frameMain(config: FrameConfig): void {
   const shared = typeof SharedArrayBuffer === 'function' && self.crossOriginIsolated ? new SharedArrayBuffer(4) : null;
   let worker: Worker | null = null;
+  /** Messages for the worker held until its module has loaded (null once it has). */
+  let queue: unknown[] | null = null;
   const toPage = (message: unknown, transfer: Transferable[] = []) => {
     try {
       parent.postMessage(message, config.pageOrigin, transfer);
@@ -85,16 +88,14 @@ export function frameMain(config: FrameConfig): void {
       const url = URL.createObjectURL(new Blob([config.bootstrap], { type: 'text/javascript' }));
       const started = new Worker(url, { name: config.workerName });
       worker = started;
-      let booted = false;
+      // Until the worker module has loaded, nothing listens in the worker but the bootstrap: hold what the page sends.
+      queue = [{ type: 'start', indexURL: message.indexURL, snapshot: message.snapshot, wantSnapshot: message.wantSnapshot }];
       started.addEventListener('message', (from: MessageEvent) => {
         const data = from.data;
         if (data?.type === 'booted') {
-          if (booted) return;
-          booted = true;
-          const files: Record<string, ArrayBuffer> = message.files;
-          started.postMessage({ type: 'files', indexURL: message.indexURL, files }, Object.values(files));
-          const snapshot = message.init.snapshot;
-          started.postMessage(message.init, snapshot ? [snapshot.buffer] : []);
+          if (!queue) return;
+          for (const held of queue) started.postMessage(held);
+          queue = null;
           return;
         }
         toPage(data, data?.type === 'ready' && data.snapshot instanceof Uint8Array ? [data.snapshot.buffer] : []);
@@ -103,8 +104,11 @@ export function frameMain(config: FrameConfig): void {
         error.preventDefault();
         toPage({ type: 'error', message: error.message || 'the Python worker crashed' });
       });
-      const source: ArrayBuffer = message.moduleSource;
-      started.postMessage({ type: 'boot', source }, [source]);
+      started.postMessage({ type: 'boot', source: message.moduleSource });
+    } else if ((message?.type === 'file' || message?.type === 'snapshot') && worker) {
+      // Blobs: posted as handles, not copied.
+      if (queue) queue.push(message);
+      else worker.postMessage(message);
     } else if (message?.type === 'run' && worker) {
       worker.postMessage({
         type: 'run',
@@ -113,11 +117,11 @@ export function frameMain(config: FrameConfig): void {
         maxOutputBytes: message.maxOutputBytes,
         stdout: message.stdout,
         env: message.env,
+        trace: message.trace === true,
         interrupt: shared ?? undefined,
       });
     } else if (message?.type === 'interrupt' && shared) {
       const cell = new Int32Array(shared);
-        trace: message.trace === true,
       Atomics.store(cell, 0, config.sigint);
       // time.sleep and the event loop wait on this cell (src/examples/host-waits.ts): wake them now.
       Atomics.notify(cell, 0);

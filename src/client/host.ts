@@ -25,8 +25,8 @@
 import type { OutputChunk } from '../examples/output.ts';
 import type { RunOptions, RunResult } from '../examples/runner.ts';
 import { RunnerFrame } from './frame-handle.ts';
-import { fetchBytes, fetchRuntimeFiles, RUNTIME_FILES } from './frame-files.ts';
-import type { FrameMessage, InitMessage } from './frame-protocol.ts';
+import { fetchBlob, fetchRuntimeFiles, RUNTIME_FILES } from './frame-files.ts';
+import type { FrameMessage, PageToFrame } from './frame-protocol.ts';
 import workerURL from './worker.ts?worker&url';
 
 /** How long a run may go on after KeyboardInterrupt before its worker is terminated. */
@@ -107,7 +107,11 @@ interface Generation {
 export class RunnerHost {
   private generation: Generation | null = null;
   private ready: Promise<void> | null = null;
-  private snapshot: Uint8Array | null = null;
+  /**
+   * The memory snapshot every later frame of this page restores: the build's, as fetched, or (dev
+   * server) the one the first frame made. A Blob: posted to each frame as a handle, not copied.
+   */
+  private snapshot: Promise<Blob> | null = null;
   private nextId = 1;
   private tail: Promise<unknown> = Promise.resolve();
   private current: Pending | null = null;
@@ -174,8 +178,11 @@ export class RunnerHost {
             generation.ready = true;
             settled = true;
             // Taken before any example ran in this frame: what Pyodide and runner.py made, nothing else.
-            if (message.snapshot && generation.wantSnapshot) this.snapshot = message.snapshot;
+            if (message.snapshot && generation.wantSnapshot)
+              this.snapshot = Promise.resolve(new Blob([message.snapshot as Uint8Array<ArrayBuffer>]));
             this.setState({ phase: 'ready', loadMs: performance.now() - started });
+            // For tests, benchmarks and developer tools: this frame's Python is ready, after so many ms.
+            generation.frame.element.dataset.readyMs = String(Math.round(performance.now() - started));
             resolve();
             this.cacheRuntime();
             break;
@@ -205,16 +212,20 @@ export class RunnerHost {
             const loaded = runtimeBytes + snapshotBytes;
             if (this.generation === generation && !restart) this.setState({ phase: 'loading', stage: 'download', loaded, total });
           };
-          const [{ interrupt }, files, moduleSource, fetched] = await Promise.all([
-            generation.frame.ready,
-            fetchRuntimeFiles(indexURL, (sum) => {
-              runtimeBytes = sum;
-              progress();
-            }),
-            fetchBytes(workerModuleURL()),
-            // The build's snapshot, checked against the hash compiled into this script.
-            !restart && shipped
-              ? fetchBytes(
+          // Every fetch starts now; the worker starts as soon as the frame and the worker module are
+          // there, and each file is posted as it arrives, after `start` (the frame drops files
+          // before it, and holds them after it until the worker listens).
+          let started!: () => void;
+          const startPosted = new Promise<void>((resolve) => (started = resolve));
+          const post = (message: PageToFrame) =>
+            startPosted.then(() => {
+              if (this.generation === generation) generation.frame.post(message);
+            });
+          const snapshot: Promise<Blob | null> =
+            this.snapshot ??
+            (shipped
+              ? // The build's snapshot, checked against the hash compiled into this script.
+                fetchBlob(
                   new URL(shipped.path, location.href).href,
                   (bytes) => {
                     snapshotBytes += bytes;
@@ -222,16 +233,35 @@ export class RunnerHost {
                   },
                   shipped.integrity,
                 )
-              : null,
-          ]);
+              : Promise.resolve(null));
+          const files = fetchRuntimeFiles(
+            indexURL,
+            (name, body) => post({ type: 'file', name, body }),
+            (sum) => {
+              runtimeBytes = sum;
+              progress();
+            },
+          );
+          // Their failures are seen by the Promise.all below, unless an earlier step failed first.
+          files.catch(() => {});
+          snapshot.catch(() => {});
+          const [{ interrupt }, moduleSource] = await Promise.all([generation.frame.ready, fetchBlob(workerModuleURL())]);
           if (this.generation !== generation) return;
           generation.interrupt = interrupt;
-          if (fetched) this.snapshot = new Uint8Array(fetched);
-          const init: InitMessage = this.snapshot
-            ? { type: 'init', snapshot: this.snapshot.slice() }
-            : { type: 'init', wantSnapshot: true };
-          const transfer = [...Object.values(files), moduleSource, ...(init.snapshot ? [init.snapshot.buffer] : [])];
-          generation.frame.post({ type: 'start', moduleSource, indexURL, files, init }, transfer);
+          generation.frame.post({
+            type: 'start',
+            moduleSource,
+            indexURL,
+            snapshot: restart || !!shipped,
+            wantSnapshot: generation.wantSnapshot,
+          });
+          started();
+          const sent = snapshot.then((body) => {
+            if (!body) return;
+            this.snapshot ??= Promise.resolve(body);
+            return post({ type: 'snapshot', body });
+          });
+          await Promise.all([files, sent]);
         } catch (error) {
           fail((error as Error).message);
         }

@@ -4,22 +4,25 @@
  * and speaks the same protocol (src/examples/worker-protocol.ts): init → ready, run → chunk… done.
  *
  * It runs inside the sandboxed runner frame (src/client/frame.ts), an opaque origin that fetches
- * nothing: the frame's bootstrap imports this module, then posts `files`, Pyodide's files as the
- * page fetched them (frame-protocol.ts `FrameToWorker`). Pyodide gets them from memory: its
- * `fetch` of a file under `indexURL` is answered from them, its two modules are imported from
- * blob: URLs of them, and the WebAssembly module is compiled once per worker and instantiated
- * for every interpreter (a memory-snapshot restore included), since an opaque origin has no
- * persistent HTTP cache, hence no compiled-code cache of V8's.
+ * nothing: the frame's bootstrap imports this module, then passes on the page's `start`, and each
+ * of Pyodide's files (`file`) and the memory snapshot (`snapshot`) as Blobs, as the page receives
+ * them (frame-protocol.ts `FrameToWorker`). The start begins at once and waits for each file when
+ * Pyodide asks for it: its `fetch` of a file under `indexURL` is answered from them, its two
+ * modules are imported from blob: URLs of them, and the WebAssembly module is compiled (while
+ * the snapshot still downloads) once per worker and instantiated for every interpreter (a
+ * memory-snapshot restore included), since an opaque origin has no persistent HTTP cache, hence
+ * no compiled-code cache of V8's.
  *
  * While the first interpreter starts it sends `progress` (stage `start`) for the page's progress bar.
  */
 import resetSource from '../examples/reset.py?raw';
+import tracerSource from '../examples/tracer.py?raw';
 import runnerSource from '../examples/runner.py?raw';
 import { ExampleRunner, type LoadPyodide } from '../examples/runner.ts';
-import tracerSource from '../examples/tracer.py?raw';
 import type { WorkerMessage } from '../examples/worker-protocol.ts';
 import type { FrameToWorker } from './frame-protocol.ts';
 import { chunkBatcher } from './chunk-batch.ts';
+import { RUNTIME_FILES } from './frame-files.ts';
 
 /** The worker global, typed by hand: the DOM and WebWorker libraries cannot share one program. */
 const scope = globalThis as unknown as {
@@ -37,19 +40,31 @@ const TYPES: Record<string, string> = {
   mjs: 'text/javascript',
 };
 
-/** Pyodide's files by name, and the URL they are served under. */
-let files = new Map<string, ArrayBuffer>();
+/** A value that arrives later, in a message, and what resolves it. */
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve(value: T): void;
+}
+function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  return { promise: new Promise<T>((r) => (resolve = r)), resolve };
+}
+
+/** Pyodide's files by name (each resolved when its `file` message comes), and the URL they are served under. */
+const files = new Map<string, Deferred<Blob>>(RUNTIME_FILES.map((name) => [name, deferred<Blob>()]));
 let indexURL = '';
+/** The memory snapshot's bytes, once its `snapshot` message came and was read. */
+const snapshotBytes = deferred<Uint8Array>();
 /** Responses made for the WebAssembly file, so that the compiled module can be reused. */
 const wasmResponses = new WeakSet<Response>();
 
 const realFetch = globalThis.fetch.bind(globalThis);
 globalThis.fetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
   const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-  const bytes = indexURL && url.startsWith(indexURL) ? files.get(url.slice(indexURL.length)) : undefined;
-  if (!bytes) return realFetch(input, init);
-  // The body is a copy of the bytes (Fetch: extract a body), so the file can be served again.
-  const response = new Response(bytes, {
+  const file = indexURL && url.startsWith(indexURL) ? files.get(url.slice(indexURL.length)) : undefined;
+  if (!file) return realFetch(input, init);
+  // A Response over the Blob streams its bytes (the WebAssembly module compiles as they come).
+  const response = new Response(await file.promise, {
     headers: { 'Content-Type': TYPES[url.slice(url.lastIndexOf('.') + 1)] ?? 'application/octet-stream' },
   });
   if (url.endsWith('.wasm')) wasmResponses.add(response);
@@ -71,31 +86,57 @@ Object.defineProperty(WebAssembly, 'instantiateStreaming', {
   },
 });
 
-/** A blob: URL of one of Pyodide's modules, to `import()`. */
-function moduleURL(name: string): string {
-  const bytes = files.get(name);
-  if (!bytes) throw new Error(`${name} was not given to the worker`);
-  return URL.createObjectURL(new Blob([bytes], { type: 'text/javascript' }));
+/** A blob: URL of one of Pyodide's modules, to `import()`, once the page sent it. */
+async function moduleURL(name: string): Promise<string> {
+  const body = await files.get(name)!.promise;
+  return URL.createObjectURL(new Blob([body], { type: 'text/javascript' }));
 }
+
+/**
+ * Stands for the snapshot in ExampleRunner (runner.ts), which is given it before the snapshot
+ * arrived: {@link init}'s `load` replaces it with the snapshot's bytes, which Pyodide awaits
+ * (pyodide.mjs `prepareSnapshot` awaits `_loadSnapshot`) only after it began fetching and
+ * compiling the WebAssembly module, so that work overlaps the snapshot's download.
+ */
+const SNAPSHOT_TO_COME = new Uint8Array(0);
 
 let runner: ExampleRunner | null = null;
 
-async function init(snapshot: Uint8Array | undefined, wantSnapshot: boolean | undefined): Promise<void> {
-  const { loadPyodide } = (await import(/* @vite-ignore */ moduleURL('pyodide.mjs'))) as { loadPyodide: LoadPyodide };
-  const { default: createPyodideModule } = (await import(/* @vite-ignore */ moduleURL('pyodide.asm.mjs'))) as { default: unknown };
+/**
+ * A User Timing mark of the start's stages (`python:…`), for developer tools' Performance panel and
+ * for scripts/bench-client.ts, which reads them from a trace.
+ */
+const mark = (name: string) => performance.mark(`python:${name}`);
+
+async function init(snapshot: boolean, wantSnapshot: boolean | undefined): Promise<void> {
+  mark('init');
+  const [{ loadPyodide }, { default: createPyodideModule }] = (await Promise.all([
+    import(/* @vite-ignore */ await moduleURL('pyodide.mjs')),
+    import(/* @vite-ignore */ await moduleURL('pyodide.asm.mjs')),
+  ])) as [{ loadPyodide: LoadPyodide }, { default: unknown }];
+  mark('modules');
   // `createPyodideModule` (a configuration key loadPyodide passes on, pyodide.mjs `loadWasmScript`)
   // stands for its own `import(indexURL + 'pyodide.asm.mjs')`, which no fetch override can serve.
-  const load = ((options: Parameters<LoadPyodide>[0]) =>
-    loadPyodide({ ...options, createPyodideModule } as Parameters<LoadPyodide>[0])) as LoadPyodide;
+  const load = (async (options: Parameters<LoadPyodide>[0]) => {
+    const given = (options as { _loadSnapshot?: unknown })._loadSnapshot;
+    const py = await loadPyodide({
+      ...options,
+      createPyodideModule,
+      ...(given === SNAPSHOT_TO_COME ? { _loadSnapshot: snapshotBytes.promise } : {}),
+    } as Parameters<LoadPyodide>[0]);
+    mark('loaded'); // Pyodide loaded (restored when given a snapshot), before the runner's own set-up
+    return py;
+  }) as LoadPyodide;
   const total = __EXAMPLES_RUNTIME__.downloadBytes;
   if (!snapshot) post({ type: 'progress', stage: 'start', loaded: total, total });
   runner = await ExampleRunner.create({
     loadPyodide: load,
     runnerSources: { runner: runnerSource, reset: resetSource, tracer: tracerSource },
     indexURL,
-    snapshot,
+    snapshot: snapshot ? SNAPSHOT_TO_COME : undefined,
   });
   await runner.interpreter(); // restore now, not on the first run
+  mark('ready');
   // slice(): a copy the host keeps, transferred rather than cloned (≈30 MB).
   const copy = wantSnapshot ? runner.snapshot.slice() : undefined;
   post({ type: 'ready', snapshot: copy }, copy ? [copy.buffer] : []);
@@ -104,11 +145,15 @@ async function init(snapshot: Uint8Array | undefined, wantSnapshot: boolean | un
 scope.addEventListener('message', async (event) => {
   const message = event.data;
   try {
-    if (message.type === 'files') {
+    if (message.type === 'start') {
       indexURL = message.indexURL;
-      files = new Map(Object.entries(message.files));
-    } else if (message.type === 'init') {
       await init(message.snapshot, message.wantSnapshot);
+    } else if (message.type === 'file') {
+      files.get(message.name)?.resolve(message.body);
+    } else if (message.type === 'snapshot') {
+      mark('snapshot');
+      snapshotBytes.resolve(new Uint8Array(await message.body.arrayBuffer()));
+      mark('snapshot-read');
     } else if (message.type === 'run') {
       const { id } = message;
       if (!runner) throw new Error('run before init');
@@ -119,6 +164,7 @@ scope.addEventListener('message', async (event) => {
         maxOutputBytes: message.maxOutputBytes,
         stdout: message.stdout,
         env: message.env,
+        trace: message.trace,
         onChunk: output.push,
       });
       output.flush();
@@ -128,4 +174,3 @@ scope.addEventListener('message', async (event) => {
     post({ type: 'error', id: message.type === 'run' ? message.id : undefined, message: String((error as Error)?.stack ?? error) });
   }
 });
-        trace: message.trace,

@@ -83,12 +83,14 @@ function storable(url, response) {
   return response.ok && response.status === 200 && response.type === 'basic' && url.pathname !== BASE + 'sw.js';
 }
 
-async function cacheFirst(request, url) {
+async function cacheFirst(event, request, url) {
   const cache = await caches.open(cacheFor(url));
   const hit = await cache.match(request, MATCH);
   if (hit) return hit;
   const response = await fetch(request);
-  if (storable(url, response)) await cache.put(request, response.clone());
+  // Stored while the page reads it: awaiting the store first held each response until its whole
+  // body was on disk (≈0.5 s for the 31 MB snapshot on the first Run).
+  if (storable(url, response)) event.waitUntil(cache.put(request, response.clone()).catch(() => {}));
   return response;
 }
 
@@ -133,7 +135,7 @@ self.addEventListener('fetch', (event) => {
   if (request.method !== 'GET' || request.headers.has('range')) return;
   const url = new URL(request.url);
   if (url.origin !== self.location.origin || !url.pathname.startsWith(BASE)) return;
-  event.respondWith(immutable(url) ? cacheFirst(request, url) : networkFirst(request, url));
+  event.respondWith(immutable(url) ? cacheFirst(event, request, url) : networkFirst(request, url));
   if (url.pathname.startsWith(SEARCH)) {
     searchStored ??= store(SEARCH_ASSETS);
     event.waitUntil(searchStored);
