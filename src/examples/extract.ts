@@ -14,6 +14,7 @@ import { assignExampleIds } from './example-id.ts';
 import { classifyLang, isPythonLang, OUTPUT_LANG } from './languages.ts';
 import { MetaError, readPythonMeta, type PythonMeta } from './meta.ts';
 import { readOutputFence, type RecordedOutput } from './output.ts';
+import { parseTraceSteps, TRACE_LANG } from './trace-fence.ts';
 
 export { OUTPUT_LANG, PYTHON_LANG } from './languages.ts';
 
@@ -56,6 +57,19 @@ export interface ExampleBlock {
   linePrefix: string;
   /** Its stable id on the page (`id=` meta or a hash of its code, src/examples/example-id.ts), as the page's `data-example-id`. */
   id: string;
+  /** Its `trace` fence (after the output fence; trace-fence.ts), null when it has none. */
+  trace: TraceFence | null;
+}
+
+/** A `trace` fence as found in the source: the recorded line sequence of a block with the `trace` meta. */
+export interface TraceFence {
+  /** 1-based line of the opening fence. */
+  line: number;
+  /** UTF-16 offsets of the whole fence in the source. */
+  start: number;
+  end: number;
+  /** The steps it records (trace-fence.ts `parseTraceSteps`). */
+  steps: string[];
 }
 
 /**
@@ -79,6 +93,8 @@ export interface FenceEntry {
 export interface ExamplePair {
   python: Code;
   output: Code | null;
+  /** The `trace` fence right after the output fence (blank lines between allowed), or null. */
+  trace: Code | null;
   parent: Parent;
   /** Index of `python` in `parent.children`. */
   index: number;
@@ -123,10 +139,17 @@ export function pairExamples(tree: Root): { pairs: ExamplePair[]; orphans: Code[
     if (isPythonLang(node.lang)) {
       const next = parent.children[index + 1];
       const output = next?.type === 'code' && next.lang === OUTPUT_LANG ? next : null;
-      pairs.push({ python: node, output, parent, index });
+      const after = output ? parent.children[index + 2] : undefined;
+      const trace = after?.type === 'code' && after.lang === TRACE_LANG ? after : null;
+      pairs.push({ python: node, output, trace, parent, index });
     } else if (node.lang === OUTPUT_LANG) {
       const previous = parent.children[index - 1];
       if (!(previous?.type === 'code' && isPythonLang(previous.lang))) orphans.push(node);
+    } else if (node.lang === TRACE_LANG) {
+      const output = parent.children[index - 1];
+      const python = parent.children[index - 2];
+      if (!(output?.type === 'code' && output.lang === OUTPUT_LANG && python?.type === 'code' && isPythonLang(python.lang)))
+        orphans.push(node);
     }
   });
   return { pairs, orphans };
@@ -216,7 +239,10 @@ export function extractExamples(
     problems.push({
       file,
       line: node.position!.start.line,
-      message: 'an output fence must come right after a python fence; move it under its example or delete it',
+      message:
+        node.lang === TRACE_LANG
+          ? 'a trace fence must come right after the output fence of a python fence with the trace meta; move it under its example or delete it'
+          : 'an output fence must come right after a python fence; move it under its example or delete it',
     });
   }
   // Over every pair, as the renderer does (src/integrations/remark-examples.ts), so that ids match the page's.
@@ -225,10 +251,11 @@ export function extractExamples(
   );
   for (const problem of idProblems) problems.push({ file, ...problem });
   const blocks: ExampleBlock[] = [];
-  for (const [pairIndex, { python, output }] of pairs.entries()) {
+  for (const [pairIndex, { python, output, trace: traceNode }] of pairs.entries()) {
     const line = python.position!.start.line;
     const problem = (message: string, at = line, column?: number) => problems.push({ file, line: at, column, message });
-    for (const node of output ? [python, output] : [python]) {
+    for (const node of [python, output, traceNode]) {
+      if (!node) continue;
       if (!isClosed(source, node)) problem(`unclosed ${node.lang} fence: add a closing fence line`, node.position!.start.line);
     }
     let meta: PythonMeta;
@@ -268,9 +295,32 @@ export function extractExamples(
         continue;
       }
     }
+    let trace: TraceFence | null = null;
+    if (traceNode) {
+      const at = traceNode.position!.start.line;
+      if (!meta.trace) {
+        problem(
+          'a trace fence records the lines run by a python fence with the trace meta: add trace to the python fence, or delete the trace fence',
+          at,
+        );
+        continue;
+      }
+      try {
+        trace = {
+          line: at,
+          start: traceNode.position!.start.offset!,
+          end: traceNode.position!.end.offset!,
+          steps: parseTraceSteps(traceNode.value),
+        };
+      } catch (error) {
+        problem((error as Error).message, at);
+        continue;
+      }
+    }
     blocks.push({
       file,
       line,
+      trace,
       code: normalizeEol(python.value),
       rawMeta: python.meta ?? '',
       meta,
@@ -288,6 +338,7 @@ export function extractExamples(
 function fenceEntries(codes: readonly Code[], blocks: readonly ExampleBlock[], problems: readonly ContentProblem[]): FenceEntry[] {
   const byLine = new Map(blocks.map((b) => [b.line, b]));
   const outputOf = new Map(blocks.filter((b) => b.output).map((b) => [b.output!.line, b.line]));
+  const traceOf = new Map(blocks.filter((b) => b.trace).map((b) => [b.trace!.line, b.line]));
   return codes.map((node) => {
     const line = node.position!.start.line;
     const lang = node.lang ?? null;
@@ -300,6 +351,7 @@ function fenceEntries(codes: readonly Code[], blocks: readonly ExampleBlock[], p
     else if (block && problems.length) state = 'not run: the file has errors; fix them first';
     else if (block) state = block.output ? 'run' : 'run (no output fence yet)';
     else if (outputOf.has(line)) state = `output of line ${outputOf.get(line)}`;
+    else if (traceOf.has(line)) state = `trace of line ${traceOf.get(line)}`;
     else if (lang === OUTPUT_LANG) state = 'output, not checked: fix the error of the python fence before it';
     else state = `not Python: ${lang ?? '(no language)'}`;
     const firstLine = node.value.split(/\r?\n/).find((l) => l.trim() !== '') ?? '';

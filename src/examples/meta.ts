@@ -135,6 +135,11 @@ export interface PythonMeta {
   stdout: StdoutMode;
   /** `env="NAME=value …"`: start-up variables of stdio-options.ts `STARTUP_VARIABLES` (empty when absent). */
   env: Readonly<Record<string, string>>;
+  /**
+   * `trace`: the verifier also records the block's line sequence (runner.ts `RunOptions.trace`)
+   * in a `trace` fence after its output fence and checks it like the output (trace-fence.ts).
+   */
+  trace: boolean;
 }
 
 /** Keys of our own on a `python` fence, with what each means (shown in errors and `--list`). */
@@ -149,6 +154,7 @@ export const PYTHON_KEYS: Readonly<Record<string, string>> = {
   stdout:
     'stdout=pipe: run as python3 example.py > out.txt 2>&1 (stdout block-buffered, stderr line-buffered, isatty() False); default: a terminal',
   env: 'env="PYTHONUNBUFFERED=1": start-up environment variables CPython reads, applied as CPython applies them (only PYTHONUNBUFFERED)',
+  trace: 'trace: record the lines run, in order, in a trace fence after the output fence, and check them like the output',
   id: 'id=cleanup-order: a stable id for share links and the permalink #example-<id> (a-z, 0-9, -; unique on the page); default: a hash of the code',
 };
 
@@ -170,7 +176,7 @@ export function parseDuration(text: string, key: string): number {
  * Validate a `python` fence's meta.
  *
  * @returns the verifier's view of the meta.
- * @throws MetaError for an unknown key, a `norun` without a reason, an `id` not of the form {@link EXPLICIT_ID} (or of the computed {@link HASH_ID} form), a `runtime` other than `native` (or with `norun`), a `needs` without `runtime=native`, a `stdout` other than `pipe`, a bad `env` ({@link parseEnvMeta}), `stdout`/`env` with `norun`, or a parse error.
+ * @throws MetaError for an unknown key, a `norun` without a reason, an `id` not of the form {@link EXPLICIT_ID} (or of the computed {@link HASH_ID} form), a `runtime` other than `native` (or with `norun`), a `needs` without `runtime=native`, a `stdout` other than `pipe`, a bad `env` ({@link parseEnvMeta}), `stdout`/`env` with `norun`, `trace` with a value, with `norun` or with `runtime=native`, or a parse error.
  */
 export function readPythonMeta(meta: string | null | undefined): PythonMeta {
   const parsed = parseFenceMeta(meta);
@@ -220,6 +226,13 @@ export function readPythonMeta(meta: string | null | undefined): PythonMeta {
       }
       continue;
     }
+    if (key === 'trace') {
+      if (value !== true) throw new MetaError('trace is a flag: write it without a value', 1);
+      if (parsed.has('norun')) throw new MetaError('a norun block does not run, so it has no trace: remove trace or norun', 1);
+      if (parsed.get('runtime') === 'native')
+        throw new MetaError('trace records the run in Pyodide: a runtime=native block cannot have it; remove trace or runtime=native', 1);
+      continue;
+    }
     if (key === 'nondeterministic' || key === 'ellipsis') {
       if (value !== true) throw new MetaError(`${key} is a flag: write it without a value`, 1);
       continue;
@@ -245,6 +258,7 @@ export function readPythonMeta(meta: string | null | undefined): PythonMeta {
     id: typeof id === 'string' ? id : null,
     stdout: parsed.get('stdout') === 'pipe' ? 'pipe' : 'terminal',
     env: typeof env === 'string' ? parseEnvMeta(env) : {},
+    trace: parsed.has('trace'),
   };
 }
 

@@ -31,6 +31,11 @@ export interface RecordedOutput {
    * `runtime=native` block (native.ts); absent for Pyodide's.
    */
   python?: string;
+  /**
+   * The line sequence of a block with the `trace` meta (trace-fence.ts `traceSteps`), which its
+   * `trace` fence records; absent for other blocks and in a parsed output fence.
+   */
+  trace?: string[];
 }
 
 /**

@@ -64,7 +64,15 @@ export function failureDetails(reports: readonly FileReport[], updateCommand: st
     }
     for (const r of report.results) {
       const where = `${r.block.file}:${r.block.line}`;
-      if (r.status === 'drifted') {
+      if (r.status === 'drifted' && r.traceOnly) {
+        out.push(
+          `${where}: recorded trace drifted (trace fence at line ${r.block.trace!.line}); re-record with: ${updateCommand} ${r.block.file}\n${r.diff}`,
+        );
+      } else if (r.status === 'missing' && r.traceOnly) {
+        out.push(
+          `${where}: python block with the trace meta has no trace fence after its output; record one with: ${updateCommand} ${r.block.file}`,
+        );
+      } else if (r.status === 'drifted') {
         out.push(
           `${where}: recorded output drifted (output fence at line ${r.block.output!.line}); re-record with: ${updateCommand} ${r.block.file}\n${r.diff}`,
         );

@@ -15,11 +15,31 @@ import { getSystemErrorMessage } from 'node:util';
 import type { ContentProblem, ExampleBlock } from './extract.ts';
 import { continuationPrefix, extractExamples, OUTPUT_LANG } from './extract.ts';
 import { formatOutputMeta, type RecordedOutput } from './output.ts';
+import { formatTraceSteps, TRACE_LANG } from './trace-fence.ts';
 
 /** A new recorded output for one block. */
 export interface OutputEdit {
   block: ExampleBlock;
   output: RecordedOutput;
+  /**
+   * For a block with the `trace` meta: the steps its `trace` fence records (trace-fence.ts),
+   * written after the output fence (replacing the trace fence there, or inserted after it).
+   */
+  trace?: string[];
+  /** Leave the output fence's bytes as they are (only the trace drifted). */
+  keepOutput?: boolean;
+}
+
+/**
+ * Render a trace fence (trace-fence.ts `formatTraceSteps`), as {@link renderOutputFence} renders an output fence.
+ * @returns the fence text, from the opening fence to the end of the closing fence (no final eol).
+ */
+export function renderTraceFence(steps: readonly string[], prefix: string, eol: string, fenceChar = '`'): string {
+  const fence = fenceChar.repeat(3);
+  const body = formatTraceSteps(steps)
+    .split('\n')
+    .filter((line) => line !== '');
+  return [`${fence}${TRACE_LANG}`, ...body.map((line) => prefix + line), prefix + fence].join(eol);
 }
 
 /** Longest run of `char` in `text` (0 when absent). */
@@ -64,7 +84,22 @@ export function applyOutputEdits(source: string, edits: readonly OutputEdit[]): 
   }
   const ordered = [...edits].sort((a, b) => b.block.codeEnd - a.block.codeEnd);
   let text = source;
-  for (const { block, output } of ordered) {
+  for (const { block, output, trace, keepOutput } of ordered) {
+    if (trace) {
+      // The trace fence first: it comes after the output fence, so the output's offsets stay valid.
+      if (block.trace) {
+        const { start, end } = block.trace;
+        text =
+          text.slice(0, start) +
+          renderTraceFence(trace, continuationPrefix(source, start), eol, source[start] === '~' ? '~' : '`') +
+          text.slice(end);
+      } else {
+        const at = block.output ? block.output.end : block.codeEnd;
+        const inserted = eol + block.linePrefix.trimEnd() + eol + block.linePrefix + renderTraceFence(trace, block.linePrefix, eol);
+        text = text.slice(0, at) + inserted + text.slice(at);
+      }
+    }
+    if (keepOutput && block.output) continue;
     if (block.output) {
       const { start, end } = block.output;
       const prefix = continuationPrefix(source, start);
@@ -263,7 +298,7 @@ function relocateEdits(
     if (!sameOutput(recorded, edit.block.output?.recorded ?? null) && !sameOutput(recorded, edit.output)) {
       return { line: edit.block.line, message: changed };
     }
-    relocated.push({ block, output: edit.output });
+    relocated.push({ ...edit, block });
   }
   return { edits: relocated };
 }

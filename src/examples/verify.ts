@@ -9,6 +9,7 @@ import { nativeSkipReason, type NativeProbe } from './native.ts';
 import { transcriptFromChunks, type RecordedOutput } from './output.ts';
 import type { RunResult } from './runner.ts';
 import type { StdoutMode } from './stdio-options.ts';
+import { diffSteps, sameSteps, traceSteps } from './trace-fence.ts';
 import { type OutputEdit, writeUpdates } from './update.ts';
 
 /**
@@ -32,6 +33,11 @@ export interface BlockResult {
   durationMs?: number;
   /** The actual output came from the result cache, not from a run. */
   cached?: boolean;
+  /**
+   * For a `drifted` or `missing` block with the `trace` meta whose output itself matched: only
+   * its trace fence drifted or is missing (`--update` then rewrites only the trace fence).
+   */
+  traceOnly?: boolean;
 }
 
 /** One file's outcome. */
@@ -148,6 +154,8 @@ type RunRequest = {
   /** The block's `stdout=` and `env=` meta (runner.ts `RunOptions.stdout`, `RunOptions.env`). */
   stdout?: StdoutMode;
   env?: Readonly<Record<string, string>>;
+  /** Record the control flow (runner.ts `RunOptions.trace`): the first run of a block with the `trace` meta. */
+  trace?: boolean;
 };
 
 /** Where the block's stdout goes and its start-up variables, from its meta, for every run of it. */
@@ -174,21 +182,46 @@ function compareWithRecorded(block: ExampleBlock, actual: RecordedOutput, extra:
   if (literal) return { block, status: 'failed', actual, reason: literal, ...extra };
   const recorded = block.output?.recorded;
   if (!recorded) return { block, status: 'missing', actual, ...extra };
-  if (outputsMatch(recorded, actual, compare)) return { block, status: 'passed', actual, ...extra };
-  return { block, status: 'drifted', actual, ...extra, diff: diffOutputs(`${block.file}:${block.line}`, recorded, actual, compare) };
+  const label = `${block.file}:${block.line}`;
+  // The trace fence is checked like the output: its drift fails with a diff of the steps.
+  const traceDiff =
+    block.meta.trace && block.trace && !sameSteps(block.trace.steps, actual.trace ?? [])
+      ? diffSteps(label, block.trace.steps, actual.trace ?? [])
+      : '';
+  const traceMissing = block.meta.trace && !block.trace;
+  if (outputsMatch(recorded, actual, compare)) {
+    if (traceMissing) return { block, status: 'missing', actual, ...extra, traceOnly: true };
+    if (traceDiff) return { block, status: 'drifted', actual, ...extra, diff: traceDiff, traceOnly: true };
+    return { block, status: 'passed', actual, ...extra };
+  }
+  const diff = [diffOutputs(label, recorded, actual, compare), traceDiff].filter(Boolean).join('\n');
+  return { block, status: 'drifted', actual, ...extra, diff };
 }
 
 /** Phase 1: the block's cached output, or its first run (hash seed 0, as in the browser). */
 async function firstRun(block: ExampleBlock, options: VerifyOptions): Promise<FirstRun> {
   const key = options.cache?.key(block);
-  const cachedOutput = key ? options.cache!.store.get(key) : undefined;
+  let cachedOutput = key ? options.cache!.store.get(key) : undefined;
+  // An entry without the trace (written before the block had the meta) is run again.
+  if (block.meta.trace && !cachedOutput?.trace) cachedOutput = undefined;
   if (cachedOutput)
     return { block, actual: cachedOutput, cached: true, result: compareWithRecorded(block, cachedOutput, { cached: true }) };
   const timeoutMs = block.meta.timeoutMs ?? options.timeoutMs;
-  const run = await runnerOf(block, options).run(block.code + '\n', { timeoutMs, ...stdioOf(block) });
+  const run = await runnerOf(block, options).run(block.code + '\n', {
+    timeoutMs,
+    ...stdioOf(block),
+    ...(block.meta.trace ? { trace: true } : {}),
+  });
   const actual = transcriptOf(run);
+  if (block.meta.trace) actual.trace = run.trace ? traceSteps(run.trace) : [];
   const first: FirstRun = { block, actual, durationMs: run.durationMs, cached: false, key };
-  const failure = runFailure(run, timeoutMs);
+  const failure =
+    runFailure(run, timeoutMs) ??
+    (run.trace?.truncated
+      ? `its trace stopped (${run.trace.truncated}): a trace fence records short examples only; remove the trace meta`
+      : block.meta.trace && !run.trace
+        ? 'no trace was recorded (the interpreter ended before it could be read: os._exit?); remove the trace meta'
+        : null);
   if (failure) first.result = { block, status: 'failed', actual, reason: failure, durationMs: run.durationMs };
   else if (block.meta.nondeterministic) first.result = settle(first, options);
   return first;
@@ -321,7 +354,13 @@ export async function verifyFiles(files: readonly string[], options: VerifyOptio
         const outcome = await writeUpdates(
           file,
           source,
-          stale.map((r): OutputEdit => ({ block: r.block, output: r.actual! })),
+          stale.map(
+            (r): OutputEdit => ({
+              block: r.block,
+              output: r.actual!,
+              ...(r.block.meta.trace && r.actual?.trace ? { trace: r.actual.trace, keepOutput: r.traceOnly === true } : {}),
+            }),
+          ),
         );
         written = outcome.written;
         problems.push(...outcome.problems);

@@ -68,6 +68,7 @@ import { PYTHON_LANG } from '../examples/languages.ts';
 import { MetaError, readPythonMeta, type PythonMeta } from '../examples/meta.ts';
 import { formatLineRanges, readOutputFence, type RecordedOutput } from '../examples/output.ts';
 import { formatEnvText, stdioLabel } from '../examples/stdio-options.ts';
+import { parseTraceSteps } from '../examples/trace-fence.ts';
 
 /** An mdast node that renders to one HTML element: mdast-util-to-hast and Sätteri both read `data.hName`. */
 interface ElementNode {
@@ -211,8 +212,27 @@ export function renderExample(pair: ExamplePair, where: string, file: string | u
     after.push(element('p', { className: ['example-note', 'example-native-note', 'not-content'] }, [text(note)]));
   }
   if (recorded) after.push(renderOutput(recorded, stdioLabel(meta.stdout, meta.env)));
+  if (recorded && pair.trace && meta.trace) {
+    try {
+      after.push(renderTrace(parseTraceSteps(pair.trace.value)));
+    } catch (error) {
+      throw new Error(`${where}: ${(error as Error).message}`);
+    }
+  }
   // A python fence without output yet (not recorded) renders with no figure; verify fails on it anyway.
   return element('div', properties, after);
+}
+
+/**
+ * Render a recorded trace fence (trace-fence.ts) as one compact line under the output:
+ * `<p class="example-note example-trace not-content">Lines run: 1 → 2 → 5 → atexit → 7</p>`.
+ * @param steps the fence's steps (line numbers and the words `atexit`, `finalize`).
+ */
+export function renderTrace(steps: readonly string[]): ElementNode {
+  return element('p', { className: ['example-note', 'example-trace', 'not-content'] }, [
+    element('strong', {}, [text('Lines run:')]),
+    text(` ${steps.join(' → ')}`),
+  ]);
 }
 
 /**
@@ -268,7 +288,7 @@ export function remarkExamples() {
       // `python3` is no Shiki language: every alias is highlighted as what it runs as.
       pair.python.lang = PYTHON_LANG;
       wrapper.children.unshift(pair.python as unknown as ElementNode);
-      pair.parent.children.splice(pair.index, pair.output ? 2 : 1, wrapper as unknown as RootContent);
+      pair.parent.children.splice(pair.index, pair.trace ? 3 : pair.output ? 2 : 1, wrapper as unknown as RootContent);
     }
   };
 }
@@ -298,6 +318,7 @@ export const satteriExamples = {
       if (pair.python.lang !== PYTHON_LANG) ctx.setProperty(pair.python, 'lang', PYTHON_LANG);
       ctx.wrapNode(pair.python, renderExample(pair, locate(file, pair.python), projectPath(file), ids[i]!));
       if (pair.output) ctx.removeNode(pair.output);
+      if (pair.trace) ctx.removeNode(pair.trace);
     }
   },
 };
