@@ -204,8 +204,8 @@ function describeLine(
   if (here?.part === 'else' && line === here.tr.orelse?.[0] && from?.tr === here.tr && from.part === 'try') {
     return 'no exception in the try block: else runs';
   }
-  if (here?.part === 'try' && line === here.tr.line) return 'entering the try block';
   if (firstInFrame) return event.function === '<module>' ? `the script starts at line ${line}` : `${event.function} starts: line ${line}`;
+  if (here?.part === 'try' && line === here.tr.line) return 'entering the try block';
   if (previous && !sameFrame(previous, event) && (previous.kind === 'return' || previous.kind === 'yield')) {
     return `back in ${event.function}: line ${line}`;
   }
