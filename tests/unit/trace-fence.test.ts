@@ -15,6 +15,8 @@ import { diffSteps, formatTraceSteps, parseTraceSteps, traceSteps } from '../../
 import { parseTrace } from '../../src/examples/trace-parse.ts';
 import { MAX_TRACE_EVENTS, type Trace, type TraceEvent } from '../../src/examples/trace-types.ts';
 import { applyOutputEdits } from '../../src/examples/update.ts';
+import { parseMdx } from '../../src/examples/extract.ts';
+import { remarkExamples } from '../../src/integrations/remark-examples.ts';
 import { type BlockRunner, verifyFiles } from '../../src/examples/verify.ts';
 
 const PAGE = (trace: string | null, meta = 'trace') =>
@@ -119,6 +121,16 @@ describe('trace fence', () => {
       ['--- p.mdx:7\trecorded trace', '+++ p.mdx:7\tactual trace', '@@ -1,3 +1,2 @@', ' line 1', '-line 2', ' line 3'].join('\n'),
     );
   });
+});
+
+test('the page shows the recorded trace as one line under the output, and no trace code block', () => {
+  const tree = parseMdx(PAGE('1 6 2 3 5'));
+  remarkExamples()(tree, { path: 'p.mdx' });
+  const json = JSON.stringify(tree);
+  expect(json).toContain('"example-trace"');
+  expect(json).toContain('"value":"Lines run:"');
+  expect(json).toContain('"value":" 1 → 6 → 2 → 3 → 5"');
+  expect(json).not.toContain('"lang":"trace"');
 });
 
 describe('trace fence: check and --update', () => {
