@@ -98,6 +98,21 @@ async function backgroundStart(page: Page): Promise<number> {
   return Number(await frame.getAttribute('data-ready-ms'));
 }
 
+/**
+ * The first start's stages, from a trace holding the page's `bench:click` mark and the worker's
+ * `python:*` marks (worker.ts): ms from the click to each mark, in the order they came.
+ */
+function startStages(trace: Buffer): string {
+  const events = (JSON.parse(trace.toString('utf8')) as { traceEvents: { name: string; ts: number }[] }).traceEvents;
+  const click = events.find((e) => e.name === 'bench:click')?.ts;
+  if (click === undefined) return 'no click mark in the trace';
+  return events
+    .filter((e) => e.name.startsWith('python:'))
+    .sort((a, b) => a.ts - b.ts)
+    .map((e) => `${e.name.slice('python:'.length)} ${ms((e.ts - click) / 1000)}`)
+    .join(', ');
+}
+
 /** Lines printed for the long-task figure: `for i in range(200_000): print(i)` (issue 13). */
 const FLOOD_LINES = 200_000;
 
@@ -165,7 +180,13 @@ try {
     await mkdir(`${ROOT}/docs/screenshots`, { recursive: true });
     await example.screenshot({ path: `${ROOT}/docs/screenshots/example-before-run.png` });
   }
+  // The worker's start stages (worker.ts `python:*` User Timing marks), from a trace of this Run.
+  await browser.startTracing(page, { categories: ['blink.user_timing'] });
+  await page.evaluate(() => {
+    addEventListener('click', () => performance.mark('bench:click'), { capture: true, once: true });
+  });
   const cold = await timedRun(page, example);
+  const stages = startStages(await browser.stopTracing());
   await page.waitForTimeout(300);
   const atRun = await bytesOf(server, beforeRunIndex);
   if (values.screenshots) {
@@ -204,6 +225,7 @@ try {
     ['bytes the first Run adds', `${MB(atRun.raw)} (${atRun.files.length} files; gzip ${MB(atRun.gzip)})`],
     ['cold first Run: click → first output', ms(cold.firstOutput)],
     ['cold first Run: click → verdict', `${ms(cold.done)} (verdict: ${cold.verdict})`],
+    ['cold first Run: click → worker stage (worker.ts marks)', stages],
     [`warm Run: click → first output (median / p90 of ${WARM_RUNS})`, `${ms(quantile(first, 0.5))} / ${ms(quantile(first, 0.9))}`],
     [`warm Run: click → verdict (median / p90 of ${WARM_RUNS})`, `${ms(quantile(done, 0.5))} / ${ms(quantile(done, 0.9))}`],
     [`later page (${LATER}), first Run: click → first output`, `${ms(later.firstOutput)} (${ratio(later.firstOutput)})`],
