@@ -30,9 +30,11 @@ async function watchLongTasks(page: Page): Promise<void> {
 }
 
 /**
- * The longest task allowed. The issue's goal is 100 ms (npm run bench:client prints the figure,
- * ≈40–60 ms on the project's machine); a test on 2 shared cores must not fail because another job
- * took the CPU during one task, so it only guards against a freeze (the bug: 11.8 s).
+ * The longest task allowed. The issue's goal is 100 ms; npm run bench:client prints the figure
+ * (73–141 ms with the 2 cores' load average at 4–8, up to 517 ms at 7–9 before output was batched).
+ * A task's duration is CPU time it could not get as much as work it did, and a test on 2 shared
+ * cores must not fail because another job took the CPU during one task: so the test guards against
+ * a freeze (the bug: 11.8 s) with a bound that holds under that load.
  */
 const FREEZE_MS = 1_000;
 
