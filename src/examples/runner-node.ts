@@ -15,13 +15,13 @@ export { version as PYODIDE_VERSION } from 'pyodide';
  *   seed, to skip the ≈2–3 s cold load (restoring takes ≈0.2 s).
  * @param hashSeed `PYTHONHASHSEED` (default 0; see `RunnerOptions.hashSeed`).
  * @param options `RunnerOptions.jsglobals` (what the interpreter's `js` module is; default the global scope) and
- *   `RunnerOptions.memoryLimitBytes` and `RunnerOptions.recursionCeiling`.
+ *   `RunnerOptions.memoryLimitBytes`, `RunnerOptions.recursionCeiling` and `RunnerOptions.inPlaceRestore`.
  * @throws if runner.py, reset.py or tracer.py cannot be read, or Pyodide fails to load.
  */
 export async function createNodeRunner(
   snapshot?: Uint8Array,
   hashSeed?: number,
-  options: Pick<RunnerOptions, 'jsglobals' | 'memoryLimitBytes' | 'recursionCeiling'> = {},
+  options: Pick<RunnerOptions, 'jsglobals' | 'memoryLimitBytes' | 'recursionCeiling' | 'inPlaceRestore'> = {},
 ): Promise<ExampleRunner> {
   const [runner, reset, tracer] = await Promise.all(
     ['./runner.py', './reset.py', './tracer.py'].map((name) => readFile(new URL(name, import.meta.url), 'utf8')),

@@ -21,9 +21,10 @@ import {
   watchProxies,
 } from './isolation.ts';
 import { type HostWaits, hostWaits, type InterruptCell } from './host-waits.ts';
+import { installInPlaceRestore, restoreInPlace, type SavePoint, saveInPlace } from './inplace-restore.ts';
 import type { OutputChunk, Stream } from './output.ts';
-import { type StdoutMode, startupEnvProblem } from './stdio-options.ts';
 import type { Trace } from './trace-types.ts';
+import { type StdoutMode, startupEnvProblem } from './stdio-options.ts';
 
 /** `loadPyodide` from the `pyodide` package, or the same function loaded from a self-hosted URL. */
 export type LoadPyodide = typeof LoadPyodideFn;
@@ -59,13 +60,13 @@ export interface RunResult {
   fault: string | null;
   /** Why the interpreter was not kept for the next run (os._exit, a fault, taint), else null. */
   discarded: string | null;
-}
   /**
    * The control-flow trace (trace-types.ts), when the run asked for it ({@link RunOptions.trace}):
    * absent otherwise, and absent when the interpreter ended before the trace could be read
    * (os._exit, a fault).
    */
   trace?: Trace;
+}
 
 /** Per-run options. */
 export interface RunOptions {
@@ -112,13 +113,13 @@ export interface RunOptions {
   stdout?: StdoutMode;
   /** Start-up variables of the block (`env=` meta), names from stdio-options.ts `STARTUP_VARIABLES`. Default none. */
   env?: Readonly<Record<string, string>>;
-}
   /**
    * Record the block's control flow with `sys.monitoring` (tracer.py) into {@link RunResult.trace}:
    * the Step button and the `trace` fence meta (issue 14). Default false: no monitoring tool is
    * taken and the run pays nothing for tracing.
    */
   trace?: boolean;
+}
 
 /** The hash seed of the verifier's second run (see {@link RunnerOptions.hashSeed}). */
 export const ALTERNATE_HASH_SEED = 1;
@@ -158,6 +159,13 @@ export interface RunnerOptions {
    * `sys.getrecursionlimit` still answers what was set.
    */
   recursionCeiling?: number;
+  /**
+   * After `os._exit`, put the interpreter back in place (inplace-restore.ts: its memory and the
+   * JavaScript state that refers to it) instead of restoring a new one from the snapshot, when
+   * every check passes (≈5 ms instead of ≈120 ms of CPU). Costs a copy of the memory per
+   * interpreter (≈30 MB). Default false; the verifier's workers turn it on (worker-node.ts).
+   */
+  inPlaceRestore?: boolean;
 }
 
 /** The Python half of the runner: src/examples/runner.py (the CPython main sequence) and reset.py (fresh state). */
@@ -166,6 +174,8 @@ export interface RunnerSources {
   runner: string;
   /** Text of reset.py. */
   reset: string;
+  /** Text of tracer.py (the control-flow tracer of {@link RunOptions.trace}). */
+  tracer: string;
 }
 
 /** Default {@link RunOptions.maxOutputBytes}: 1 MiB. */
@@ -174,8 +184,7 @@ export const DEFAULT_MAX_OUTPUT_BYTES = 1 << 20;
 /** Module names runner.py and reset.py are installed under inside each interpreter (runner.py imports the second). */
 const RUNNER_MODULE = '_example_runner';
 const RESET_MODULE = '_example_reset';
-  /** Text of tracer.py (the control-flow tracer of {@link RunOptions.trace}). */
-  tracer: string;
+const TRACER_MODULE = '_example_tracer';
 
 /**
  * Install reset.py, then runner.py, as modules without a file on the interpreter's file system,
@@ -184,7 +193,6 @@ const RESET_MODULE = '_example_reset';
  * audit hook, the frozen start-up objects, CPython's asyncio.run). Called before the memory
  * snapshot is taken, so that every interpreter restored from it (here and in the reader's
  * browser, src/integrations/make-snapshot.ts) starts prepared and only the hooks that need
-const TRACER_MODULE = '_example_tracer';
  * JavaScript objects are installed after a restore ({@link ExampleRunner.interpreter}, ≈40 ms
  * less per restore).
  */
@@ -198,6 +206,7 @@ def _install(name, source):
 _install`);
   try {
     install(RESET_MODULE, sources.reset);
+    install(TRACER_MODULE, sources.tracer); // imported by runner.py
     install(RUNNER_MODULE, sources.runner);
   } finally {
     install.destroy();
@@ -206,7 +215,6 @@ _install`);
   try {
     runner.prepare();
   } finally {
-    install(TRACER_MODULE, sources.tracer); // imported by runner.py
     runner.destroy();
   }
 }
@@ -231,17 +239,22 @@ interface RunnerState {
     finalize: PyCallable;
     exitStatus: PyCallable;
     reset: PyCallable;
+    traceStart: PyCallable;
+    tracePhase: PyCallable;
+    traceStop: PyCallable;
   };
   files: FilesSnapshot;
   proxies: ProxyWatch;
+  /** The state an in-place restore returns to (inplace-restore.ts), when enabled. */
+  save?: SavePoint;
+  /** The host's waits, and the recursion limit they answered at the save point. */
+  waits: HostWaits;
+  recursionLimit: unknown;
 }
 
 const runnerStates = new WeakMap<Interpreter, RunnerState>();
 
 /** Per interpreter: the interrupt buffer of the run in progress, read by host-waits.ts. */
-    traceStart: PyCallable;
-    tracePhase: PyCallable;
-    traceStop: PyCallable;
 const interruptCells = new WeakMap<Interpreter, InterruptCell>();
 
 /**
@@ -306,6 +319,8 @@ export class ExampleRunner {
   private realm: RealmSnapshot | null = null;
   /** How many interpreters were restored from the snapshot so far (for benchmarks). */
   restores = 0;
+  /** How many interpreters were put back in place after os._exit (inplace-restore.ts). */
+  inPlaceRestores = 0;
 
   private constructor(options: RunnerOptions, snapshot: Uint8Array) {
     this.options = options;
@@ -338,11 +353,13 @@ export class ExampleRunner {
       _loadSnapshot: this.snapshot,
     });
     this.restores++;
+    if (this.options.inPlaceRestore) installInPlaceRestore(py);
     // An example reading stdin gets EOF, as with `python3 example.py < /dev/null`.
     py.setStdin({ stdin: () => null });
     installCallbackTracking(py);
     const runner = py.pyimport(RUNNER_MODULE);
     const reset = py.pyimport(RESET_MODULE);
+    const tracer = py.pyimport(TRACER_MODULE);
     const fns = {
       begin: runner.begin,
       report: runner.report,
@@ -351,6 +368,9 @@ export class ExampleRunner {
       finalize: runner.finalize,
       exitStatus: runner.exit_status,
       reset: reset.reset,
+      traceStart: tracer.start,
+      tracePhase: tracer.phase,
+      traceStop: tracer.stop,
     };
     // (The module proxies stay alive: the function proxies are borrowed from them.)
     const cell: InterruptCell = {};
@@ -359,8 +379,15 @@ export class ExampleRunner {
     // The rest was prepared before the snapshot (installRunner); this also hides both modules.
     runner.install_host(waits);
     const module = (py as unknown as { _module: Parameters<typeof watchProxies>[0] })._module;
-    const tracer = py.pyimport(TRACER_MODULE);
-    runnerStates.set(py, { fns, files: captureFiles(py.FS, SCRATCH_DIRS), proxies: watchProxies(module) });
+    const state: RunnerState = {
+      fns,
+      files: captureFiles(py.FS, SCRATCH_DIRS),
+      proxies: watchProxies(module),
+      waits,
+      recursionLimit: waits.getrecursionlimit(),
+    };
+    if (this.options.inPlaceRestore) state.save = saveInPlace(py, SCRATCH_DIRS);
+    runnerStates.set(py, state);
     this.realm ??= captureRealm(this.options.jsglobals ? [globalThis, this.options.jsglobals] : [globalThis]);
     this.current = py;
     return py;
@@ -368,9 +395,6 @@ export class ExampleRunner {
 
   /**
    * Run `code` as `python3 example.py` would, from the runner's fresh state.
-      traceStart: tracer.start,
-      tracePhase: tracer.phase,
-      traceStop: tracer.stop,
    *
    * @param code the block's source (str; a final newline is optional).
    * @returns output, exit status and timings (see {@link RunResult}). Example errors,
@@ -415,6 +439,23 @@ export class ExampleRunner {
     const realm = restoreRealm(this.realm!);
     if (realm.failed.length) discarded ??= `cannot restore JavaScript ${realm.failed.join(', ')}`;
     else if (realm.restored.length) discarded ??= `changed JavaScript ${realm.restored.join(', ')}`;
+    if (
+      discarded &&
+      state.save &&
+      result.discarded?.startsWith('os._exit') &&
+      !handedToJs &&
+      !realm.failed.length &&
+      !realm.restored.length
+    ) {
+      const limit = this.options.memoryLimitBytes ?? 256 * 2 ** 20;
+      const problem = restoreInPlace(py, state.save, limit) ?? filesChange(py.FS, state.files);
+      if (!problem) {
+        state.waits.setrecursionlimit(state.recursionLimit);
+        py.setInterruptBuffer(undefined as never);
+        this.inPlaceRestores++;
+        return { ...result, discarded, durationMs: performance.now() - started };
+      }
+    }
     if (discarded) this.current = null;
     return { ...result, discarded, durationMs: performance.now() - started };
   }
@@ -432,6 +473,8 @@ export async function runInInterpreter(py: Interpreter, code_: string, options: 
   const limit = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
   let kept = 0;
   let truncatedBytes = 0;
+  /** UTF-16 code units of output decoded so far: each trace event's `outputOffset` (tracer.py). */
+  let units = 0;
   let open = true;
   const env = options.env ?? {};
   const problem = startupEnvProblem(env);
@@ -448,6 +491,7 @@ export async function runInInterpreter(py: Interpreter, code_: string, options: 
       kept += Math.min(room, bytes.length);
       if (options.onBytes && room > 0) options.onBytes(stream, bytes.slice(0, room));
       if (text) {
+        units += text.length;
         options.onChunk?.({ stream, text });
         const last = chunks[chunks.length - 1];
         if (last?.stream === stream) last.text += text;
@@ -466,10 +510,9 @@ export async function runInInterpreter(py: Interpreter, code_: string, options: 
   if (cell) cell.buffer = options.interruptBuffer;
   let exitStatus = 0;
   let execMs = 0;
-  /** UTF-16 code units of output decoded so far: each trace event's `outputOffset` (tracer.py). */
-  let units = 0;
   let fault: string | null = null;
   let discarded: string | null = null;
+  let trace: Trace | undefined;
   const runner = runnerFunctions(py);
   const exec = py.pyimport('builtins').exec;
   const execStarted = performance.now();
@@ -484,9 +527,12 @@ export async function runInInterpreter(py: Interpreter, code_: string, options: 
     const [code, ns, compileStatus] = begun as unknown as [PyProxy | undefined, PyProxy, number];
     // The tuple would keep __main__'s namespace alive past finalization (until JavaScript's GC).
     begun.destroy();
-        units += text.length;
     namespace = ns;
     exitStatus = compileStatus;
+    if (options.trace) {
+      if (code) runner.traceStart(code, code_, () => units);
+      else trace = { events: [], truncated: null };
+    }
     options.onStart?.();
     if (code) {
       try {
@@ -505,7 +551,6 @@ export async function runInInterpreter(py: Interpreter, code_: string, options: 
           exitStatus = runner.report(lastExc, (error as Error).message);
         } finally {
           lastExc?.destroy();
-  let trace: Trace | undefined;
           sys.destroy();
         }
       } finally {
@@ -520,13 +565,14 @@ export async function runInInterpreter(py: Interpreter, code_: string, options: 
     namespace.destroy();
     namespace = null;
     // Called from JavaScript: CPython runs atexit callbacks with no Python frame below them.
+    if (options.trace) runner.tracePhase('atexit');
     runner.runExitfuncs();
+    if (options.trace) runner.tracePhase('finalize');
     const flushed = runner.finalize() as boolean;
-    if (options.trace) {
-      if (code) runner.traceStart(code, code_, () => units);
-      else trace = { events: [], truncated: null };
-    }
     exitStatus = runner.exitStatus(exitStatus, flushed) as number;
+    // Finalization is part of the trace (a generator's finally at exit); the tool id is freed here.
+    const traced = options.trace ? (runner.traceStop() as string | undefined) : undefined;
+    if (traced) trace = JSON.parse(traced) as Trace;
   } catch (error) {
     const { name, status } = error as { name?: string; status?: unknown };
     if ((name === 'ExitStatus' || name === 'Exit') && typeof status === 'number') {
@@ -558,14 +604,9 @@ export async function runInInterpreter(py: Interpreter, code_: string, options: 
         fault = `${(error as Error)?.name ?? 'Error'}: ${(error as Error)?.message ?? String(error)}`;
         discarded = `interpreter fault: ${fault}`;
       }
-    if (options.trace) runner.tracePhase('atexit');
     }
-    if (options.trace) runner.tracePhase('finalize');
   }
   for (const [stream, decoder] of Object.entries(decoders)) {
-    // Finalization is part of the trace (a generator's finally at exit); the tool id is freed here.
-    const traced = options.trace ? (runner.traceStop() as string | undefined) : undefined;
-    if (traced) trace = JSON.parse(traced) as Trace;
     const rest = decoder.decode();
     if (rest) {
       chunks.push({ stream: stream as Stream, text: rest });

@@ -34,6 +34,8 @@ const create = (snapshot?: Uint8Array, hashSeed?: number) =>
     memoryLimitBytes: memoryCap.maxBytes / 2,
     // The pool gives this thread a WORKER_STACK_MB stack.
     recursionCeiling: WORKER_RECURSION_CEILING,
+    // After os._exit the interpreter is put back in place (≈5 ms instead of ≈120 ms).
+    inPlaceRestore: true,
   });
 
 const port = parentPort!;
