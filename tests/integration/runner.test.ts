@@ -658,6 +658,21 @@ describe('isolation between blocks', () => {
       clean: '2\n',
     },
     {
+      // reset.py notices gc.unfreeze() by a sentinel frozen with the start-up objects.
+      name: 'gc.unfreeze() (the start-up objects frozen again)',
+      pollute: 'import gc\ngc.unfreeze()\nprint(gc.get_freeze_count())\n',
+      polluted: '0\n',
+      probe: 'import gc\nprint(gc.get_freeze_count() > 1000)\n',
+      clean: 'True\n',
+    },
+    {
+      name: 'a class attribute deleted and a dict of a standard module cleared',
+      pollute: 'import json, copyreg\ndel json.JSONEncoder.item_separator\ncopyreg.dispatch_table.clear()\nprint(hasattr(json.JSONEncoder, "item_separator"), len(copyreg.dispatch_table))\n',
+      polluted: 'False 0\n',
+      probe: 'import json, copyreg\nprint(json.JSONEncoder.item_separator, len(copyreg.dispatch_table) > 0)\n',
+      clean: ',  True\n',
+    },
+    {
       name: 'builtins.print monkeypatched',
       pollute: 'import builtins\n_print = builtins.print\nbuiltins.print = lambda *a, **k: _print("patched:", *a, **k)\nprint("x")\n',
       polluted: 'patched: x\n',
