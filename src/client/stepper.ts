@@ -29,7 +29,8 @@
  *     <p class="example-stepper-event">leaving the try block by return: finally runs first</p>
  *   </div>
  *   <p class="example-stepper-note">Tracing stopped: …</p>        <!-- a cut trace, or a stopped run -->
- *   <pre class="example-stepper-output" aria-label="Output before this step">
+ *   <p class="example-stepper-caption">Output before this step</p>
+ *   <pre class="example-stepper-output">
  *     <span class="chunk" data-stream="stdout">text</span>
  *     <span class="chunk stderr" data-stream="stderr"><span class="example-stream-label">stderr: </span>text</span>
  *   </pre>
@@ -41,16 +42,11 @@
  * `.cm-line.example-editor-step-line` in the editor (editor.ts `markStep`).
  */
 import { type OutputChunk, showControlCharacters } from '../examples/output.ts';
+import { describeEvent } from '../examples/trace-text.ts';
 import type { Trace } from '../examples/trace-types.ts';
 import { getHost, type RunHandle, type RunOutcome } from './host.ts';
 import { exampleStdio } from './session.ts';
 import { outputBefore } from './stepper-output.ts';
-
-// TEMPORARY until src/examples/trace-text.ts lands (the tracer helper's describeEvent).
-function describeEvent(trace: Trace, index: number, _source: string): string {
-  const e = trace.events[index]!;
-  return `${e.kind}${e.exception ? ` ${e.exception}` : ''}${e.value ? ` ${e.value}` : ''} in ${e.function}`;
-}
 
 /** Where the stepper marks the current line when the example's code is in the editor. */
 export interface StepEditor {
@@ -144,10 +140,10 @@ export class Stepper {
     now.append(where, this.event);
     this.root.append(bar, now);
     for (const text of notes) this.root.append(el('p', 'example-stepper-note', text));
+    const caption = el('p', 'example-stepper-caption', 'Output before this step');
     this.output = el('pre', 'example-stepper-output');
-    this.output.setAttribute('aria-label', 'Output before this step');
     this.empty = el('p', 'example-stepper-empty', '(no output yet)');
-    this.root.append(this.output, this.empty);
+    this.root.append(caption, this.output, this.empty);
 
     this.prev.addEventListener('click', () => this.go(this.index - 1));
     this.next.addEventListener('click', () => this.go(this.index + 1));
@@ -270,8 +266,7 @@ export class Stepper {
 /** Why the stepper's trace may end before the run did, in words, for its notes. */
 function traceNotes(trace: Trace, outcome: Extract<RunOutcome, { kind: 'done' }>): string[] {
   const notes: string[] = [];
-  if (trace.truncated)
-    notes.push(`Tracing stopped before the end: ${trace.truncated}. The steps end there; the output under them is the run's.`);
+  if (trace.truncated) notes.push(`Tracing stopped before the end: ${trace.truncated}. The steps end there, though the run went on.`);
   if (outcome.interrupted) notes.push('Stopped with KeyboardInterrupt: the steps end where it was raised.');
   return notes;
 }
@@ -300,7 +295,7 @@ export function startStepping(request: StepRequest): {
       onStart: () => onStatus('Running with each step recorded…'),
       onChunk: (chunk) => chunks.push(chunk),
     },
-    { ...exampleStdio(example), trace: true } as Parameters<typeof host.run>[2],
+    { ...exampleStdio(example), trace: true },
   );
   const finished = handle.done.then((outcome) => {
     unsubscribe();
@@ -312,7 +307,7 @@ export function startStepping(request: StepRequest): {
       case 'killed':
         return { status: 'Killed: the Python worker was stopped, so there are no steps to show.', stepper: null };
     }
-    const trace = (outcome.result as { trace?: Trace | null }).trace;
+    const trace = outcome.result.trace;
     if (!trace) return { status: 'This run recorded no steps.', stepper: null };
     const stepper = new Stepper(request, trace, chunks, traceNotes(trace, outcome));
     stepper.focus();

@@ -1,7 +1,8 @@
 /**
  * axe-core on every page, in the light and the dark theme: no violations. Also on a page after
  * interaction (a run that matches, a run that differs and shows its diff, the editor open), where
- * the Run buttons' own markup is.
+ * the Run buttons' own markup is, and with steppers open (src/client/stepper.ts: a line marked in
+ * the static code and in the editor, output with stderr).
  */
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -76,6 +77,23 @@ describe.each(THEMES)('%s theme', (theme) => {
     expect((await run(examples.nth(1))).verdict).toBe('differs');
     await editCode(page, examples.nth(2), 'import sys\nprint("out")\nprint("err", file=sys.stderr)\nraise SystemExit(3)');
     await run(examples.nth(2));
+    expect(await axe(page)).toBe('');
+    await page.context().close();
+  });
+
+  test('axe finds no violations with the stepper open, on static code and on edited code', async () => {
+    const page = await openThemed('/finally/', theme);
+    const examples = page.locator('div.example[data-code]');
+    await examples.nth(0).locator('.example-step-button').click();
+    await examples.nth(0).locator('.example-stepper').waitFor({ timeout: 60_000 });
+    await page.keyboard.press('ArrowRight');
+    await editCode(page, examples.nth(1), 'import sys\nprint("out")\nprint("err", file=sys.stderr)\nx = 1\n');
+    await examples.nth(1).locator('.example-step-button').click();
+    await examples.nth(1).locator('.example-stepper').waitFor({ timeout: 60_000 });
+    await page.keyboard.press('End');
+    await expect(examples.nth(0).locator('.ec-line.example-step-line').count()).resolves.toBe(1);
+    await expect(examples.nth(1).locator('.cm-line.example-editor-step-line').count()).resolves.toBe(1);
+    await expect(examples.nth(1).locator('.example-stepper-output .stderr').count()).resolves.toBe(1);
     expect(await axe(page)).toBe('');
     await page.context().close();
   });
