@@ -170,7 +170,9 @@ test('keyboard only: Tab to Run, Enter runs; Edit, type, Ctrl+Enter runs the edi
   expect(live.verdict).toBe('edited');
   await page.keyboard.press('Escape');
   expect(await focusedClass()).toContain('example-run-button');
-  // Reset (reached by Tab) restores the original code and removes the edited run's output.
+  // Reset (reached by Tab, after Step) restores the original code and removes the edited run's output.
+  await page.keyboard.press('Tab');
+  expect(await focusedClass()).toContain('example-step-button');
   await page.keyboard.press('Tab');
   expect(await focusedClass()).toContain('example-reset-button');
   await page.keyboard.press('Enter');
