@@ -150,7 +150,7 @@ class _Baseline:
         #: ids of every namespace, container and object above (see :meth:`resync`).
         self.seen = seen
         #: Baseline objects by the id of their attribute dict, and how many are indexed
-        #: (see _watch_baseline).
+        #: (see watched_dicts).
         self.objects_by_dict_id = {}
         self.objects_indexed = 0
         self._capture_state()
@@ -230,122 +230,32 @@ class _Baseline:
 
 
 _baseline = None
-#: ids of the watched dicts changed since the last reset (see :func:`_watch_start`); None
-#: while no watcher is installed, and then every namespace is compared.
-_dirty = None
-#: The watcher's id (taken before the snapshot, taken again after each restore), or None.
-_watcher_id = None
-#: ids of the dicts watched so far (every baseline dict, see :func:`_watch_baseline`).
-_watched = set()
-#: The ctypes callback and its function, kept alive while the watcher is installed.
-_watcher = []
-
-
-#: Non-empty while reset.py itself calls the C API through ctypes (see :func:`_watching`).
-_own_ctypes_calls = []
-
-
-class _watching:
-    """Context: the audit hook lets the ctypes events of reset.py's own calls through (an
-    example's ctypes calls taint the interpreter)."""
-
-    def __enter__(self):
-        _own_ctypes_calls.append(True)
-
-    def __exit__(self, *exc):
-        _own_ctypes_calls.pop()
-
-
-def _dict_api():
-    """ctypes' view of the C API's dict watchers (``PyDict_AddWatcher``, ``PyDict_Watch``,
-    ``PyDict_ClearWatcher``: CPython 3.12+, "Dictionary Objects" in the C API reference) and
-    the callback type ``int (*)(PyDict_WatchEvent, PyObject *dict, PyObject *key, PyObject
-    *new_value)``; None without ctypes."""
-    try:
-        import ctypes
-    except ImportError:
-        return None
-    api = ctypes.pythonapi
-    callback_type = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.py_object, ctypes.c_void_p, ctypes.c_void_p)
-    api.PyDict_AddWatcher.restype = ctypes.c_int
-    api.PyDict_AddWatcher.argtypes = [callback_type]
-    api.PyDict_ClearWatcher.restype = ctypes.c_int
-    api.PyDict_ClearWatcher.argtypes = [ctypes.c_int]
-    api.PyDict_Watch.restype = ctypes.c_int
-    api.PyDict_Watch.argtypes = [ctypes.c_int, ctypes.py_object]
-    return api, callback_type
-
-
-def _watch_start():
-    """Install the dict watcher: from now on every insertion, change, deletion or clear of a
-    watched dict adds its id to :data:`_dirty`, so that :func:`reset` and finalization compare
-    only the namespaces, containers and class dicts a block changed, instead of ~45,000 names
-    and attributes after every block (≈5 ms in WebAssembly). Returns the watcher id, or None
-    (ctypes or the API missing: then everything is compared).
-
-    The callback is a ctypes closure, which lives in the WebAssembly function table, outside
-    the memory a snapshot holds: :func:`_watch_stop` clears it before a snapshot is taken (the
-    dicts stay marked as watched), and this is called again after each restore, when the
-    lowest free id, the same one, is taken again (:func:`resume` checks it)."""
-    global _dirty
-    found = _dict_api()
-    if found is None:
-        return None
-    api, callback_type = found
-    dirty = set()
-    add = dirty.add
-
-    def on_event(event, changed, key, new_value):
-        add(id(changed))
-        return 0
-
-    callback = callback_type(on_event)
-    with _watching():
-        watcher = api.PyDict_AddWatcher(callback)
-    if watcher < 0:
-        return None
-    _watcher[:] = [callback, on_event]
-    _dirty = dirty
-    return watcher
-
-
-def _watch_stop():
-    """Clear the watcher's callback (before a snapshot is taken); until :func:`_watch_start`
-    runs again, no change is noted and everything is compared."""
-    global _dirty
-    if _watcher_id is not None:
-        with _watching():
-            _dict_api()[0].PyDict_ClearWatcher(_watcher_id)
-    _watcher.clear()
-    _dirty = None
-
-
-def _watch_baseline(b):
-    """Watch every dict of the baseline ``b`` not watched yet (namespaces, dict containers,
-    class and instance attribute dicts), and index the objects by their dict's id. Returns
-    False when one cannot be watched (then the watcher is stopped)."""
-    dicts = [namespace for namespace, _ in b.namespaces]
-    dicts += [container for container, _ in b.containers if type(container) is dict]
-    dicts += [namespace for namespace, _ in _own]
+def watched_dicts():
+    """The ids (addresses) of every dict of the baseline: module namespaces, dict containers,
+    class and instance attribute dicts, and the runner's own namespaces. runner.ts watches them
+    (dict-watch.ts, C API ``PyDict_Watch``) and passes the ids of those a block changed to
+    :func:`finalize`'s and :func:`reset`'s ``dirty``, so that only those are compared. Also
+    indexes the baseline's objects by their dict's id. Called after each :func:`resume`."""
+    b = _baseline
+    if b is None:
+        return []
+    ids = [id(namespace) for namespace, _ in b.namespaces]
+    ids += [id(container) for container, _ in b.containers if type(container) is dict]
+    ids += [id(namespace) for namespace, _ in _own]
     for entry in b.objects[b.objects_indexed :]:
         attrs = entry[1] if type(entry[1]) is dict else _referent_dict(entry[1])
         if attrs is not None:
             b.objects_by_dict_id[id(attrs)] = entry
-            dicts.append(attrs)
     b.objects_indexed = len(b.objects)
-    if _watcher_id is None or _dirty is None:
-        return False
-    with _watching():
-        watch = _dict_api()[0].PyDict_Watch
-        for d in dicts:
-            if id(d) not in _watched:
-                if watch(_watcher_id, d) < 0:
-                    break
-                _watched.add(id(d))
-        else:
-            return True
-    _watch_stop()
-    return False
+    ids += b.objects_by_dict_id.keys()
+    return ids
+
+
+def _dirty_set(dirty):
+    """``dirty`` as runner.ts passes it (dict-watch.ts ``takeDirty``: the ids of the watched dicts
+    changed since the last reset, comma-separated, or None when no watcher is installed) as a
+    set of ints, or None: then everything is compared."""
+    return None if dirty is None else {int(word) for word in dirty.split(",") if word}
 
 
 #: The runner's module namespaces (this one and runner.py's) with copies taken by prepare().
@@ -404,12 +314,12 @@ def _referent_dict(proxy):
     return None
 
 
-def _restore_objects(b):
+def _restore_objects(b, dirty):
     """Put back the attributes of baseline classes and objects. Instance dicts are patched in
     place (``logging.shutdown`` closes ``logging.lastResort`` at every exit); a class's dict is a
-    read-only view, so its attributes are set back with setattr/delattr. Returns why the
+    read-only view, so its attributes are set back with setattr/delattr. ``dirty``: a set of ids
+    of the dicts changed (only their objects are compared), or None for all. Returns why the
     interpreter cannot be reused when that fails, else None."""
-    dirty = _dirty
     objects = b.objects if dirty is None else [b.objects_by_dict_id[key] for key in dirty & b.objects_by_dict_id.keys()]
     for value, attrs, saved in objects:
         try:
@@ -528,8 +438,6 @@ def _audit(event, args):
         # tool id after the block; anything else registered may outlive the block.
         if not any(args[0] is callback for callback in own_monitoring_callbacks):
             _taint(f"audit event {event}")
-    elif event.startswith("ctypes.") and _own_ctypes_calls:
-        pass  # the dict watcher's own calls (see _watching)
     elif event == "sys.addaudithook" or event.startswith("ctypes."):
         _taint(f"audit event {event}")
 
@@ -596,13 +504,7 @@ def prepare(modules):
     _wrap_codecs_register()
     # Pyodide's own start-up registers exactly one atexit callback (logging.shutdown); reset
     # can put that back. Anything else means reset cannot restore atexit: never reuse.
-    try:
-        import ctypes  # noqa: F401  (before the baseline: it stays imported)
-    except ImportError:
-        pass
     baseline = _Baseline([module.__dict__ for module in modules])
-    global _watcher_id
-    _watcher_id = _watch_start()  # before _baseline is set: the audit hook ignores our ctypes calls
     _baseline = baseline
     # Move every object alive now into the permanent generation: the collection that
     # finalization runs after each block then scans only what the block created.
@@ -614,9 +516,6 @@ def prepare(modules):
     # change to a namespace discards the interpreter. (Copied last, so a copy holds itself.)
     _own.clear()
     _own.extend((module.__dict__, {}) for module in modules)
-    _watch_baseline(baseline)
-    # The snapshot cannot hold the watcher's callback (see _watch_start).
-    _watch_stop()
     for namespace, saved in _own:
         saved.update(namespace)
     if baseline.atexit_count != 1 or baseline.logging is None:
@@ -635,19 +534,7 @@ def resume(modules):
             del sys.modules[module.__name__]
     if _baseline is None:
         return
-    # The watcher first, so that no change after the resync goes unnoticed. It must get the id
-    # the dicts were marked with before the snapshot; if not, everything is compared.
-    if _watcher_id is not None:
-        watcher = _watch_start()
-        if watcher != _watcher_id:
-            if watcher is not None:
-                with _watching():
-                    _dict_api()[0].PyDict_ClearWatcher(watcher)
-            _watch_stop()
     _baseline.resync()
-    _watch_baseline(_baseline)
-    if _dirty is not None:
-        _dirty.clear()
     # (Copied last, as in prepare(), so a copy holds itself.)
     for namespace, saved in _own:
         _recopy(namespace, saved)
@@ -739,7 +626,7 @@ def _invalidate_scratch_finders():
     external._NamespacePath._epoch += 1
 
 
-def restore_namespaces(keep_sys=False, only_sys=False):
+def restore_namespaces(keep_sys=False, only_sys=False, dirty=None):
     """Put back the module table, every baseline module namespace and one level of their
     containers (``sys.path``, ``sys.modules``, ``warnings.filters``...). Called by runner.py's
     finalization, so that what an example hung on a standard module is finalized before the
@@ -747,7 +634,9 @@ def restore_namespaces(keep_sys=False, only_sys=False):
     left as they are (finalization has emptied ``sys.modules``); with ``only_sys``, only they are
     restored (finalization's second pass: the other namespaces were restored by its first, and
     what a ``__del__`` changed since stays changed for the rest of finalization, as in CPython;
-    :func:`reset` restores it). A no-op without a baseline."""
+    :func:`reset` restores it). ``dirty``: the set of ids of the watched dicts that changed (see
+    :func:`watched_dicts`): dicts not in it are not compared (lists and sets always are); None
+    compares everything. A no-op without a baseline."""
     b = _baseline
     if b is None:
         return
@@ -760,7 +649,6 @@ def restore_namespaces(keep_sys=False, only_sys=False):
         containers = [(c, saved) for c, saved in b.containers if id(c) in b.sys_containers]
     else:
         namespaces, containers = b.namespaces, b.containers
-    dirty = _dirty
     for namespace, saved in namespaces:
         if dirty is not None and id(namespace) not in dirty:
             continue
@@ -773,10 +661,12 @@ def restore_namespaces(keep_sys=False, only_sys=False):
             _restore(container, saved)
 
 
-def reset(memory_bytes, memory_limit):
+def reset(memory_bytes, memory_limit, dirty=None):
     """Return the interpreter to its baseline. Returns None on success, else why it cannot be
     reused (then runner.ts discards it). ``memory_bytes`` is the WebAssembly memory size now:
-    memory never shrinks, so an interpreter that grew past ``memory_limit`` is not reused."""
+    memory never shrinks, so an interpreter that grew past ``memory_limit`` is not reused.
+    ``dirty``: ids of the watched dicts changed since the last reset (comma-separated, from
+    runner.ts, see :func:`watched_dicts`), or None to compare everything."""
     b = _baseline
     if b is None:
         return "no baseline"
@@ -784,7 +674,8 @@ def reset(memory_bytes, memory_limit):
         return b.tainted
     if memory_bytes > memory_limit:
         return f"memory grew to {memory_bytes // 2**20} MiB"
-    if any((_dirty is None or id(namespace) in _dirty) and _changed(namespace, saved) for namespace, saved in _own):
+    dirty = _dirty_set(dirty)
+    if any((dirty is None or id(namespace) in dirty) and _changed(namespace, saved) for namespace, saved in _own):
         return "the runner's own module was changed"
     if _std_fds() != b.std_fds:
         # (the standard streams themselves are made anew for each block)
@@ -793,12 +684,12 @@ def reset(memory_bytes, memory_limit):
         # Its finally would run in a later block (when the task is collected); the next block
         # gets a fresh interpreter instead.
         return "an asyncio task was left pending"
-    changed = _restore_objects(b) or _c_state_changes(b)
+    changed = _restore_objects(b, dirty) or _c_state_changes(b)
     if changed:
         return changed
     sys.settrace(None)
     sys.setprofile(None)
-    restore_namespaces()
+    restore_namespaces(dirty=dirty)
     if dict(os.environ) != b.environ:
         os.environ.clear()
         os.environ.update(b.environ)
@@ -850,6 +741,4 @@ def reset(memory_bytes, memory_limit):
     import _warnings
 
     _warnings.warn_explicit("", ImportWarning, "<reset>", 0, registry={})
-    if _dirty is not None:
-        _dirty.clear()
     return None

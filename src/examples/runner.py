@@ -390,7 +390,7 @@ def _own_module(module):
     return any(origin.startswith(folder + "/") for folder in _reset.SCRATCH_DIRS)
 
 
-def finalize():
+def finalize(dirty=None):
     """The rest of ``Py_FinalizeEx`` after the atexit callbacks; returns False when flushing
     sys.stdout or sys.stderr failed (``Py_RunMain`` then exits 120).
 
@@ -401,7 +401,8 @@ def finalize():
     emptied, builtins restored, and a collection finalizes ``__main__`` and the example's own
     modules with their globals intact; those still alive then have their names set to None.
     What the example hung on standard-library modules is dropped (their namespaces restored)
-    and collected, and everything is flushed again.
+    and collected, and everything is flushed again. ``dirty``: ids of the baseline dicts the
+    block changed (runner.ts's dict watcher; None: compare them all), see reset.py.
     """
     _finalizing.acquire(False)
     ok = _flush_std_files()
@@ -433,7 +434,7 @@ def finalize():
     # Our extension: what the example hung on standard modules (and builtins) goes now, while
     # its output is still recorded and imports still fail; the next block needs those modules
     # intact anyway. Then sys itself.
-    _reset.restore_namespaces(keep_sys=True)
+    _reset.restore_namespaces(keep_sys=True, dirty=_reset._dirty_set(dirty))
     gc.collect()
     _reset.restore_namespaces(only_sys=True)
     gc.collect()

@@ -20,6 +20,7 @@ import {
   restoreRealm,
   watchProxies,
 } from './isolation.ts';
+import { type DictWatch, takeDirty, type WatchModule, watchDicts } from './dict-watch.ts';
 import { type HostWaits, hostWaits, type InterruptCell } from './host-waits.ts';
 import { installInPlaceRestore, restoreInPlace, type SavePoint, saveInPlace } from './inplace-restore.ts';
 import type { OutputChunk, Stream } from './output.ts';
@@ -247,6 +248,8 @@ interface RunnerState {
   proxies: ProxyWatch;
   /** The state an in-place restore returns to (inplace-restore.ts), when enabled. */
   save?: SavePoint;
+  /** Which baseline dicts the block changed (dict-watch.ts): the reset compares only those. */
+  watch: DictWatch;
   /** The host's waits, and the recursion limit they answered at the save point. */
   waits: HostWaits;
   recursionLimit: unknown;
@@ -378,9 +381,13 @@ export class ExampleRunner {
     const waits: HostWaits = hostWaits(py as unknown as Parameters<typeof hostWaits>[0], cell, this.options.recursionCeiling);
     // The rest was prepared before the snapshot (installRunner); this also hides both modules.
     runner.install_host(waits);
-    const module = (py as unknown as { _module: Parameters<typeof watchProxies>[0] })._module;
+    const module = (py as unknown as { _module: Parameters<typeof watchProxies>[0] & WatchModule })._module;
+    const watched = reset.watched_dicts() as PyProxy;
+    const watch = watchDicts(module, watched.toJs() as number[]);
+    watched.destroy();
     const state: RunnerState = {
       fns,
+      watch,
       files: captureFiles(py.FS, SCRATCH_DIRS),
       proxies: watchProxies(module),
       waits,
@@ -430,7 +437,7 @@ export class ExampleRunner {
     if (!discarded) {
       try {
         const limit = this.options.memoryLimitBytes ?? 256 * 2 ** 20;
-        discarded = state.fns.reset(memoryBytes(py), limit) ?? filesChange(py.FS, state.files);
+        discarded = state.fns.reset(memoryBytes(py), limit, takeDirty(state.watch)) ?? filesChange(py.FS, state.files);
       } catch (error) {
         discarded = `reset failed: ${(error as Error).message}`;
       }
@@ -450,6 +457,8 @@ export class ExampleRunner {
       const limit = this.options.memoryLimitBytes ?? 256 * 2 ** 20;
       const problem = restoreInPlace(py, state.save, limit) ?? filesChange(py.FS, state.files);
       if (!problem) {
+        // The memory is the save point's again, where no watched dict had changed.
+        state.watch.dirty?.clear();
         state.waits.setrecursionlimit(state.recursionLimit);
         py.setInterruptBuffer(undefined as never);
         this.inPlaceRestores++;
@@ -568,7 +577,7 @@ export async function runInInterpreter(py: Interpreter, code_: string, options: 
     if (options.trace) runner.tracePhase('atexit');
     runner.runExitfuncs();
     if (options.trace) runner.tracePhase('finalize');
-    const flushed = runner.finalize() as boolean;
+    const flushed = runner.finalize(takeDirty(runnerStates.get(py)!.watch, false)) as boolean;
     exitStatus = runner.exitStatus(exitStatus, flushed) as number;
     // Finalization is part of the trace (a generator's finally at exit); the tool id is freed here.
     const traced = options.trace ? (runner.traceStop() as string | undefined) : undefined;

@@ -69,6 +69,25 @@ describe('the script as __main__', () => {
     expect(r.durationMs).toBeLessThan(60_000);
   });
 
+  test("a tracer or profiler sees only the example: the reset's dict watcher runs no Python frame", async () => {
+    // As with python3 example.py, changing a standard module's namespace calls nothing.
+    const r = await run(py`
+      import sys, json
+      def tracer(frame, event, arg):
+          print(event, frame.f_code.co_name)
+          return tracer
+      sys.settrace(tracer)
+      json.x = 1
+      sys.settrace(None)
+      sys.setprofile(tracer)
+      json.y = 2
+      sys.setprofile(None)
+      print("done")
+    `);
+    // Native CPython 3.11 and 3.13 print exactly this (the profiler sees the C call setprofile(None)).
+    expect(r.stdout).toBe('c_call <module>\ndone\n');
+  });
+
   test('accepts a block without a final newline', async () => {
     const r = await run('print("no newline at the end")');
     expect(r.stdout).toBe('no newline at the end\n');
@@ -667,7 +686,8 @@ describe('isolation between blocks', () => {
     },
     {
       name: 'a class attribute deleted and a dict of a standard module cleared',
-      pollute: 'import json, copyreg\ndel json.JSONEncoder.item_separator\ncopyreg.dispatch_table.clear()\nprint(hasattr(json.JSONEncoder, "item_separator"), len(copyreg.dispatch_table))\n',
+      pollute:
+        'import json, copyreg\ndel json.JSONEncoder.item_separator\ncopyreg.dispatch_table.clear()\nprint(hasattr(json.JSONEncoder, "item_separator"), len(copyreg.dispatch_table))\n',
       polluted: 'False 0\n',
       probe: 'import json, copyreg\nprint(json.JSONEncoder.item_separator, len(copyreg.dispatch_table) > 0)\n',
       clean: ',  True\n',
