@@ -78,11 +78,12 @@ function setUp(quiz: HTMLElement): void {
   }
   // The example's Run button (src/client/examples.ts) shows a live output anyway: running the code
   // counts as choosing to see the answer, so reveal the recorded output too, leaving focus on it.
+  // Step (src/client/stepper.ts) shows the output step by step: it counts alike.
   // Edit and Copy reveal nothing.
   const example = quiz.querySelector('.quiz-example');
   example?.addEventListener('click', (event) => {
     const target = event.target as Element | null;
-    if (target?.closest('.example-controls .example-run-button')) reveal(null, false);
+    if (target?.closest('.example-controls :is(.example-run-button, .example-step-button)')) reveal(null, false);
   });
   // A run started another way (Ctrl+Enter in the editor) reveals it too, as soon as its panel
   // (src/client/session.ts) says it is running: CSS hides a run while the quiz is pending.

@@ -33,7 +33,7 @@ function setUp(box: HTMLElement): void {
 
   box.addEventListener('click', (event) => {
     const target = event.target as Element | null;
-    if (target?.closest('.example-controls .example-run-button')) reveal('run');
+    if (target?.closest('.example-controls :is(.example-run-button, .example-step-button)')) reveal('run');
   });
   new MutationObserver(() => {
     if (box.dataset.state === 'hidden' && box.querySelector('.example-run[data-state="running"]')) reveal('run');

@@ -242,3 +242,32 @@ test('a trace cut at its limit says why', async () => {
   // The run itself went on to its end: the last step's output may stop early, the note says so.
   expect(view.steps).toBeGreaterThan(0);
 });
+
+describe('where the output is the answer to a question', () => {
+  const hidden = (locator: Locator) => locator.evaluate((node) => getComputedStyle(node).display === 'none');
+
+  test('Step in a quiz counts as choosing to see the answer; after "Try again" the stepper is hidden too', async () => {
+    const page = await session.open(baseURL + finallyPage.path);
+    await page.locator('[data-quiz][data-state="pending"]').first().waitFor();
+    const quiz = page.locator('[data-quiz]').first();
+    const example = quiz.locator('div.example[data-code]');
+    expect(await hidden(example.locator('figure.example-output'))).toBe(true);
+    await step(example);
+    expect(await quiz.getAttribute('data-state')).toBe('answered');
+    expect(await hidden(example.locator('figure.example-output'))).toBe(false);
+    expect(await hidden(example.locator('.example-stepper'))).toBe(false);
+    await quiz.locator('.quiz-retry').click();
+    expect(await hidden(example.locator('.example-stepper'))).toBe(true);
+  });
+
+  test('Step reveals the home page example hidden until Run', async () => {
+    const page = await session.open(`${baseURL}/`);
+    await page.locator('[data-run-to-reveal][data-state="hidden"]').waitFor();
+    const box = page.locator('[data-run-to-reveal]');
+    const example = box.locator('div.example[data-code]');
+    expect(await hidden(example.locator('figure.example-output'))).toBe(true);
+    await step(example);
+    expect(await box.getAttribute('data-state')).toBe('revealed');
+    expect(await hidden(example.locator('figure.example-output'))).toBe(false);
+  });
+});
