@@ -16,7 +16,8 @@ declare const __EXAMPLES_RUNTIME__: {
   workerModule: string | null;
   /**
    * The runner's memory snapshot made at build time, which every start restores: absolute path,
-   * Subresource Integrity value (`sha256-…`) and size in bytes; null on the dev server.
+   * Subresource Integrity value (`sha256-…`) and size in bytes of the shipped (packed) file, and the
+   * snapshot's own length in bytes (`memoryBytes`, src/client/snapshot-pack.ts); null on the dev server.
    */
-  snapshot: { path: string; integrity: string; bytes: number } | null;
+  snapshot: { path: string; integrity: string; bytes: number; memoryBytes: number } | null;
 };

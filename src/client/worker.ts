@@ -8,10 +8,11 @@
  * of Pyodide's files (`file`) and the memory snapshot (`snapshot`) as Blobs, as the page receives
  * them (frame-protocol.ts `FrameToWorker`). The start begins at once and waits for each file when
  * Pyodide asks for it: its `fetch` of a file under `indexURL` is answered from them, its two
- * modules are imported from blob: URLs of them, and the WebAssembly module is compiled (while
- * the snapshot still downloads) once per worker and instantiated for every interpreter (a
- * memory-snapshot restore included), since an opaque origin has no persistent HTTP cache, hence
- * no compiled-code cache of V8's.
+ * modules are imported from blob: URLs of them, and the WebAssembly module is compiled as soon as
+ * its file comes, once per worker, and instantiated for every interpreter (a memory-snapshot
+ * restore included), since an opaque origin has no persistent HTTP cache, hence no compiled-code
+ * cache of V8's. The build's snapshot comes packed (snapshot-pack.ts) and is unpacked here, into
+ * the buffer Pyodide was already given (see {@link snapshotOptions}).
  *
  * While the first interpreter starts it sends `progress` (stage `start`) for the page's progress bar.
  */
@@ -23,6 +24,7 @@ import type { WorkerMessage } from '../examples/worker-protocol.ts';
 import type { FrameToWorker } from './frame-protocol.ts';
 import { chunkBatcher } from './chunk-batch.ts';
 import { RUNTIME_FILES } from './frame-files.ts';
+import { unpackSnapshot } from './snapshot-pack.ts';
 
 /** The worker global, typed by hand: the DOM and WebWorker libraries cannot share one program. */
 const scope = globalThis as unknown as {
@@ -53,8 +55,21 @@ function deferred<T>(): Deferred<T> {
 /** Pyodide's files by name (each resolved when its `file` message comes), and the URL they are served under. */
 const files = new Map<string, Deferred<Blob>>(RUNTIME_FILES.map((name) => [name, deferred<Blob>()]));
 let indexURL = '';
-/** The memory snapshot's bytes, once its `snapshot` message came and was read. */
-const snapshotBytes = deferred<Uint8Array>();
+/** The memory snapshot as the page sent it (packed: snapshot-pack.ts), once its `snapshot` message came. */
+const snapshotBody = deferred<Blob>();
+/** The build's snapshot's length in bytes (unpacked), or undefined (the dev server ships none). */
+const snapshotLength = __EXAMPLES_RUNTIME__.snapshot?.memoryBytes;
+/** Where the build's snapshot is unpacked: zeros until it came (see {@link snapshotOptions}). */
+let snapshotMemory: Uint8Array | undefined;
+const memory = () => (snapshotMemory ??= snapshotLength ? new Uint8Array(snapshotLength) : undefined);
+/** The snapshot read and unpacked, once, from the moment it comes (later restores in this worker reuse it). */
+let snapshotRead: Promise<Uint8Array> | null = null;
+const readSnapshot = () =>
+  (snapshotRead ??= snapshotBody.promise.then(async (body) => {
+    const bytes = unpackSnapshot(new Uint8Array(await body.arrayBuffer()), memory());
+    mark('snapshot-read');
+    return bytes;
+  }));
 /** Responses made for the WebAssembly file, so that the compiled module can be reused. */
 const wasmResponses = new WeakSet<Response>();
 
@@ -72,6 +87,16 @@ globalThis.fetch = async (input: RequestInfo | URL, init?: RequestInit): Promise
 };
 
 let compiled: Promise<WebAssembly.Module> | null = null;
+/** Compile Pyodide's WebAssembly module from its file, streaming (off this thread in V8). */
+const compileWasm = (body: Blob) => {
+  mark('compile');
+  const module = WebAssembly.compileStreaming(new Response(body, { headers: { 'Content-Type': TYPES.wasm! } }));
+  module.then(
+    () => mark('compiled'),
+    () => {},
+  );
+  return module;
+};
 const instantiateStreaming = WebAssembly.instantiateStreaming.bind(WebAssembly);
 // Pyodide instantiates with instantiateStreaming(fetch(wasm)); compile our file once and reuse it.
 Object.defineProperty(WebAssembly, 'instantiateStreaming', {
@@ -94,9 +119,7 @@ async function moduleURL(name: string): Promise<string> {
 
 /**
  * Stands for the snapshot in ExampleRunner (runner.ts), which is given it before the snapshot
- * arrived: {@link init}'s `load` replaces it with the snapshot's bytes, which Pyodide awaits
- * (pyodide.mjs `prepareSnapshot` awaits `_loadSnapshot`) only after it began fetching and
- * compiling the WebAssembly module, so that work overlaps the snapshot's download.
+ * arrived: {@link init}'s `load` replaces it with the snapshot, see there.
  */
 const SNAPSHOT_TO_COME = new Uint8Array(0);
 
@@ -107,6 +130,27 @@ let runner: ExampleRunner | null = null;
  * for scripts/bench-client.ts, which reads them from a trace.
  */
 const mark = (name: string) => performance.mark(`python:${name}`);
+
+/**
+ * `loadPyodide` options that restore the snapshot still on its way. Pyodide sizes the memory from
+ * `_loadSnapshot` (pyodide.mjs `prepareSnapshot`: INITIAL_MEMORY is its length) and copies it in
+ * only after the module's pre-run steps (`restoreSnapshot`, after Emscripten's run dependencies);
+ * so when the build said how long the snapshot is, it gets a zeroed buffer of that length at once,
+ * and the snapshot is unpacked into it in `fsInit` (a pre-run step Pyodide waits for: its
+ * loadPyodide option, emscripten-settings.ts `callFsInitHook`). Instantiating the WebAssembly
+ * module and installing the standard library then happen while the snapshot downloads. Otherwise
+ * (the dev server's snapshot, or a later restore) Pyodide awaits the snapshot first.
+ */
+function snapshotOptions(): { _loadSnapshot: Uint8Array | Promise<Uint8Array>; fsInit?: () => Promise<void> } {
+  const into = memory();
+  if (!into) return { _loadSnapshot: readSnapshot() };
+  return {
+    _loadSnapshot: into,
+    fsInit: async () => {
+      await readSnapshot();
+    },
+  };
+}
 
 async function init(snapshot: boolean, wantSnapshot: boolean | undefined): Promise<void> {
   mark('init');
@@ -122,7 +166,7 @@ async function init(snapshot: boolean, wantSnapshot: boolean | undefined): Promi
     const py = await loadPyodide({
       ...options,
       createPyodideModule,
-      ...(given === SNAPSHOT_TO_COME ? { _loadSnapshot: snapshotBytes.promise } : {}),
+      ...(given === SNAPSHOT_TO_COME ? snapshotOptions() : {}),
     } as Parameters<LoadPyodide>[0]);
     mark('loaded'); // Pyodide loaded (restored when given a snapshot), before the runner's own set-up
     return py;
@@ -150,10 +194,12 @@ scope.addEventListener('message', async (event) => {
       await init(message.snapshot, message.wantSnapshot);
     } else if (message.type === 'file') {
       files.get(message.name)?.resolve(message.body);
+      // Compile as soon as the bytes are here, not once Pyodide's modules have loaded and it asks.
+      if (message.name === 'pyodide.asm.wasm') compiled ??= compileWasm(message.body);
     } else if (message.type === 'snapshot') {
       mark('snapshot');
-      snapshotBytes.resolve(new Uint8Array(await message.body.arrayBuffer()));
-      mark('snapshot-read');
+      snapshotBody.resolve(message.body);
+      readSnapshot().catch(() => {}); // read now; a failure shows where the restore awaits it
     } else if (message.type === 'run') {
       const { id } = message;
       if (!runner) throw new Error('run before init');

@@ -67,10 +67,11 @@ export interface RuntimeInfo {
   workerModule: string | null;
   /**
    * The runner's memory snapshot made at build time (snapshot.ts), which every start restores:
-   * its absolute path, Subresource Integrity value and size in bytes. Null on the dev server, where
-   * runner.py may change at any save: the worker loads Pyodide cold and takes its own snapshot.
+   * its absolute path, Subresource Integrity value and size in bytes (the shipped file, packed:
+   * src/client/snapshot-pack.ts), and the snapshot's own length (`memoryBytes`). Null on the dev
+   * server, where runner.py may change at any save: the worker loads Pyodide cold and takes its own snapshot.
    */
-  snapshot: { path: string; integrity: string; bytes: number } | null;
+  snapshot: { path: string; integrity: string; bytes: number; memoryBytes: number } | null;
 }
 
 /** The installed `pyodide` package's folder and version. */
@@ -232,7 +233,12 @@ export function runtime(options: { checkLinks?: 'error' | 'warn'; siteTitle?: st
           serviceWorker: command === 'build' ? `${base}sw.js` : null,
           workerModule: command === 'build' ? null : `${base}__runner/worker.js`,
           snapshot: snapshot
-            ? { path: `${base}_astro/${snapshot.fileName}`, integrity: snapshot.integrity, bytes: snapshot.bytes.length }
+            ? {
+                path: `${base}_astro/${snapshot.fileName}`,
+                integrity: snapshot.integrity,
+                bytes: snapshot.bytes.length,
+                memoryBytes: snapshot.memoryBytes,
+              }
             : null,
         };
         const files = new Map(PYODIDE_FILES.map((f) => [`${runtimePath}${f}`, join(pkg.dir, f)]));

@@ -18,12 +18,15 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { packSnapshot } from '../client/snapshot-pack.ts';
 
 /** A snapshot made by {@link makeRunnerSnapshot}. */
 export interface RunnerSnapshot {
-  /** The snapshot (≈30 MiB: the interpreter's whole WebAssembly memory). */
+  /** The file shipped: the snapshot without its zero pages (src/client/snapshot-pack.ts; ≈14 MiB). */
   bytes: Uint8Array;
-  /** Its Subresource Integrity value, `sha256-<base64>` (https://www.w3.org/TR/SRI/). */
+  /** Length in bytes of the snapshot itself (≈30 MiB: the interpreter's whole WebAssembly memory). */
+  memoryBytes: number;
+  /** The shipped file's Subresource Integrity value, `sha256-<base64>` (https://www.w3.org/TR/SRI/). */
   integrity: string;
   /** A file name that changes with its content, e.g. `python-43483fad785e.snapshot`. */
   fileName: string;
@@ -49,9 +52,15 @@ export async function makeRunnerSnapshot(): Promise<RunnerSnapshot> {
         code === 0 ? resolve() : reject(new Error(stderr.trim() || `make-snapshot.ts exited with status ${code}`)),
       );
     });
-    const bytes = new Uint8Array(await readFile(out));
+    const snapshot = new Uint8Array(await readFile(out));
+    const bytes = packSnapshot(snapshot);
     const digest = createHash('sha256').update(bytes).digest();
-    return { bytes, integrity: `sha256-${digest.toString('base64')}`, fileName: `python-${digest.toString('hex').slice(0, 12)}.snapshot` };
+    return {
+      bytes,
+      memoryBytes: snapshot.byteLength,
+      integrity: `sha256-${digest.toString('base64')}`,
+      fileName: `python-${digest.toString('hex').slice(0, 12)}.snapshot`,
+    };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
