@@ -12,7 +12,10 @@
  *   - the longest main-thread task while an example prints 200,000 lines (PerformanceObserver 'longtask').
  *
  * `--screenshots` also writes docs/screenshots/example-before-run.png and example-after-run.png.
- * `--page /finally/` picks the page (default /finally/).
+ * `--page /finally/` picks the page (default /finally/). `--cold N` measures only the cold first
+ * Run, N times, each in a fresh browser context, with when each file of the start reached the page
+ * and when the frame's messages came (ms after the click); with `--block-sw`, without the site's
+ * service worker (to see what it costs).
  */
 import { readFile, mkdir } from 'node:fs/promises';
 import { availableParallelism, cpus, totalmem } from 'node:os';
@@ -30,6 +33,8 @@ const { values } = parseArgs({
     page: { type: 'string', default: '/finally/' },
     runs: { type: 'string', default: '20' },
     later: { type: 'string' },
+    cold: { type: 'string' },
+    'block-sw': { type: 'boolean', default: false },
   },
 });
 const PAGE = values.page!;
@@ -113,6 +118,69 @@ function startStages(trace: Buffer): string {
     .join(', ');
 }
 
+/**
+ * Arm the page to note, after the click, when each message of the runner frame came (by type,
+ * the first of each) so that {@link pageTimeline} can list them. Call before the click.
+ */
+async function watchFrameMessages(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const w = window as unknown as { __frame: Record<string, number> };
+    w.__frame = {};
+    addEventListener('message', (event: MessageEvent) => {
+      const type = (event.data as { type?: unknown } | null)?.type;
+      if (typeof type === 'string' && !(type in w.__frame)) w.__frame[type] = performance.now();
+    });
+  });
+}
+
+/**
+ * The page's side of the first start: ms after the click when each file fetched since the click was
+ * whole in the page (Resource Timing `responseEnd`) and when each message type of the frame came.
+ */
+async function pageTimeline(page: Page): Promise<string> {
+  const { files, frame, click } = await page.evaluate(() => {
+    const click = performance.getEntriesByName('bench:click')[0]?.startTime ?? 0;
+    const files = (performance.getEntriesByType('resource') as PerformanceResourceTiming[])
+      .filter((e) => e.startTime >= click - 1000 && e.responseEnd >= click)
+      .map((e) => ({ name: e.name.slice(e.name.lastIndexOf('/') + 1), start: e.startTime, end: e.responseEnd }));
+    return { files, frame: (window as unknown as { __frame: Record<string, number> }).__frame ?? {}, click };
+  });
+  const at = (t: number) => ms(t - click);
+  return [
+    ...files.map((f) => `${f.name} ${at(f.start)}→${at(f.end)}`),
+    ...Object.entries(frame).map(([type, t]) => `frame:${type} ${at(t)}`),
+  ].join(', ');
+}
+
+/**
+ * `--cold N`: the cold first Run only, `runs` times, each in a fresh context (empty HTTP cache, no
+ * service worker); prints click → first output, the worker's stages and the page's timeline.
+ */
+async function coldOnly(browser: Awaited<ReturnType<typeof launch>>, server: StaticServer, runs: number): Promise<void> {
+  const figures: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const context = await browser.newContext({ colorScheme: 'dark', serviceWorkers: values['block-sw'] ? 'block' : 'allow' });
+    const page = await context.newPage();
+    await page.goto(server.url + PAGE, { waitUntil: 'networkidle' });
+    await page.waitForTimeout(500);
+    const example = page.locator('div.example[data-code]').first();
+    await example.scrollIntoViewIfNeeded();
+    await browser.startTracing(page, { categories: ['blink.user_timing'] });
+    await page.evaluate(() => {
+      addEventListener('click', () => performance.mark('bench:click'), { capture: true, once: true });
+    });
+    await watchFrameMessages(page);
+    const cold = await timedRun(page, example);
+    const stages = startStages(await browser.stopTracing());
+    figures.push(cold.firstOutput);
+    console.log(`cold first Run ${i + 1}: click → first output ${ms(cold.firstOutput)} (verdict ${cold.verdict})`);
+    console.log(`  worker: ${stages}`);
+    console.log(`  page: ${await pageTimeline(page)}`);
+    await context.close();
+  }
+  console.log(`cold first Run, click → first output: ${figures.map(ms).join(', ')}`);
+}
+
 /** Lines printed for the long-task figure: `for i in range(200_000): print(i)` (issue 13). */
 const FLOOD_LINES = 200_000;
 
@@ -146,6 +214,11 @@ try {
   console.log(`client benchmark: ${PAGE} on ${server.url}, Chromium ${version}`);
   console.log(`machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`);
   console.log('(served from localhost without compression; gzip figures are what a compressing host would send)\n');
+  if (values.cold) {
+    await coldOnly(browser, server, Number(values.cold));
+    await Promise.all([browser.close(), server.close()]);
+    process.exit(0);
+  }
 
   // A fresh context: empty HTTP cache, no service worker.
   const context = await browser.newContext({ colorScheme: 'dark' });

@@ -221,6 +221,8 @@ export class RunnerHost {
             startPosted.then(() => {
               if (this.generation === generation) generation.frame.post(message);
             });
+          // The worker module first: the frame's worker boots from it before it can take any file.
+          const workerModule = fetchBlob(workerModuleURL());
           const snapshot: Promise<Blob | null> =
             this.snapshot ??
             (shipped
@@ -245,7 +247,7 @@ export class RunnerHost {
           // Their failures are seen by the Promise.all below, unless an earlier step failed first.
           files.catch(() => {});
           snapshot.catch(() => {});
-          const [{ interrupt }, moduleSource] = await Promise.all([generation.frame.ready, fetchBlob(workerModuleURL())]);
+          const [{ interrupt }, moduleSource] = await Promise.all([generation.frame.ready, workerModule]);
           if (this.generation !== generation) return;
           generation.interrupt = interrupt;
           generation.frame.post({

@@ -5,6 +5,15 @@
  *
  * - Pyodide's versioned folder and Astro's hashed `_astro/` assets: cache first (their URLs change
  *   whenever their contents do). The runtime has its own cache named by its path, kept across builds.
+ * - Except the runner's files (Pyodide's folder, the build's memory snapshot, the runner worker's
+ *   module `_astro/worker-*.js`: ≈28 MB) while
+ *   they are not stored: the worker leaves those requests to the browser (no `respondWith`), so
+ *   that the first Run reads them straight from the network and the HTTP cache, not through this
+ *   worker's thread and a Cache Storage write at the same time (≈0.4 s of a first Run on 2 busy
+ *   cores). The runner host asks for them to be stored once Python started (`cache` message below),
+ *   and they come from the HTTP cache then. To tell stored from not stored in the fetch event
+ *   itself, the worker lists the stored ones when it starts; until that list is read it answers
+ *   every request as before.
  * - Everything else of the site (pages, search index): network first, the cache when offline.
  * - A `{ type: 'cache', urls }` message caches URLs that were fetched before this worker controlled
  *   the page (the first visit); with `editor: true` (the runner host sends it once Python ran) the
@@ -56,6 +65,27 @@ const SEARCH_ASSETS = ${JSON.stringify(searchAssets)};
 const SEARCH = BASE + 'pagefind/';
 const MATCH = { ignoreVary: true };
 
+/** URLs of the runner's big files in the caches (see runnerFile), or null until listed. */
+let storedRunnerFiles = null;
+
+/** Pyodide's folder, the build's memory snapshot and the runner worker's module: what a first Run fetches. */
+function runnerFile(url) {
+  const asset = url.pathname.startsWith(BASE + '_astro/') ? url.pathname.slice(BASE.length + 7) : null;
+  return url.pathname.startsWith(RUNTIME) || (asset !== null && (asset.endsWith('.snapshot') || asset.startsWith('worker-')));
+}
+
+async function listRunnerFiles() {
+  const stored = new Set();
+  for (const name of [RUNTIME_CACHE, SITE_CACHE]) {
+    if (!(await caches.has(name))) continue;
+    for (const request of await (await caches.open(name)).keys()) {
+      if (runnerFile(new URL(request.url))) stored.add(request.url);
+    }
+  }
+  storedRunnerFiles = stored;
+}
+listRunnerFiles().catch(() => {});
+
 self.addEventListener('install', (event) => {
   self.skipWaiting();
   // The offline page, for pages never read; an install without network goes on without it.
@@ -67,6 +97,7 @@ self.addEventListener('activate', (event) => {
     for (const name of await caches.keys()) {
       if (name !== SITE_CACHE && name !== RUNTIME_CACHE) await caches.delete(name);
     }
+    await listRunnerFiles().catch(() => {});
     await self.clients.claim();
   })());
 });
@@ -90,7 +121,7 @@ async function cacheFirst(event, request, url) {
   const response = await fetch(request);
   // Stored while the page reads it: awaiting the store first held each response until its whole
   // body was on disk (≈0.5 s for the 31 MB snapshot on the first Run).
-  if (storable(url, response)) event.waitUntil(cache.put(request, response.clone()).catch(() => {}));
+  if (storable(url, response)) event.waitUntil(cache.put(request, response.clone()).then(() => noteStored(url), () => {}));
   return response;
 }
 
@@ -121,11 +152,18 @@ async function store(urls) {
       const cache = await caches.open(cacheFor(url));
       if (await cache.match(url.href, MATCH)) continue;
       const response = await fetch(url.href);
-      if (storable(url, response)) await cache.put(url.href, response);
+      if (storable(url, response)) {
+        await cache.put(url.href, response);
+        noteStored(url);
+      }
     } catch {
       // Offline or gone: it will be cached when next fetched.
     }
   }
+}
+
+function noteStored(url) {
+  if (runnerFile(url)) storedRunnerFiles?.add(url.href);
 }
 
 let searchStored = null;
@@ -135,6 +173,8 @@ self.addEventListener('fetch', (event) => {
   if (request.method !== 'GET' || request.headers.has('range')) return;
   const url = new URL(request.url);
   if (url.origin !== self.location.origin || !url.pathname.startsWith(BASE)) return;
+  // Not stored yet: the browser fetches it itself (see the top of service-worker.ts).
+  if (runnerFile(url) && storedRunnerFiles && !storedRunnerFiles.has(url.href)) return;
   event.respondWith(immutable(url) ? cacheFirst(event, request, url) : networkFirst(request, url));
   if (url.pathname.startsWith(SEARCH)) {
     searchStored ??= store(SEARCH_ASSETS);
