@@ -11,6 +11,23 @@ export const RUNTIME_FILES = ['pyodide.mjs', 'pyodide.asm.mjs', 'pyodide.asm.was
 /** One of {@link RUNTIME_FILES}. */
 export type RuntimeFile = (typeof RUNTIME_FILES)[number];
 
+/** Bodies {@link fetchBlob} fetched, by absolute URL, until {@link takeFetchedBodies}. */
+const fetched = new Map<string, Blob>();
+
+/**
+ * The bodies fetched since the last call, by absolute URL, and forget them: for the service
+ * worker's `cache` message, so that it stores these bytes instead of fetching them again (its
+ * `respondWith` leaves the runner's files to the browser while they are not stored, and a big
+ * body may be missing from the HTTP cache: Chromium's in-memory cache of a private window holds
+ * no entry larger than an eighth of its size).
+ * @returns [absolute URL, body] pairs.
+ */
+export function takeFetchedBodies(): [string, Blob][] {
+  const bodies = [...fetched];
+  fetched.clear();
+  return bodies;
+}
+
 /**
  * Fetch one file whole, as a Blob, counting its bytes as they arrive.
  *
@@ -42,6 +59,7 @@ export async function fetchBlob(url: string, onBytes: (bytes: number) => void = 
     if (!response.body || integrity) {
       const whole = await response.blob();
       onBytes(whole.size);
+      fetched.set(response.url, whole);
       return whole;
     }
     const counted = response.body.pipeThrough(
@@ -52,7 +70,11 @@ export async function fetchBlob(url: string, onBytes: (bytes: number) => void = 
         },
       }),
     );
-    return await new Response(counted).blob();
+    // Typed as sent: the service worker stores the Blob as the response's body (type and all).
+    const whole = await new Response(counted).blob();
+    const typed = whole.type ? whole : new Blob([whole], { type: response.headers.get('Content-Type') ?? '' });
+    fetched.set(response.url, typed);
+    return typed;
   } catch (error) {
     throw new Error(`could not load ${url}: ${(error as Error).message}`);
   }

@@ -25,7 +25,7 @@
 import type { OutputChunk } from '../examples/output.ts';
 import type { RunOptions, RunResult } from '../examples/runner.ts';
 import { RunnerFrame } from './frame-handle.ts';
-import { fetchBlob, fetchRuntimeFiles, RUNTIME_FILES } from './frame-files.ts';
+import { fetchBlob, fetchRuntimeFiles, RUNTIME_FILES, takeFetchedBodies } from './frame-files.ts';
 import type { FrameMessage, PageToFrame } from './frame-protocol.ts';
 import workerURL from './worker.ts?worker&url';
 
@@ -315,6 +315,7 @@ export class RunnerHost {
     controller.postMessage({
       type: 'cache',
       editor: true,
+      bodies: takeFetchedBodies(), // the bytes this page fetched (and checked): stored, not fetched again
       urls: [
         ...RUNTIME_FILES.map((f) => new URL(__EXAMPLES_RUNTIME__.indexPath + f, location.href).href),
         ...(__EXAMPLES_RUNTIME__.snapshot ? [new URL(__EXAMPLES_RUNTIME__.snapshot.path, location.href).href] : []),

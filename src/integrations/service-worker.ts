@@ -6,20 +6,20 @@
  * - Pyodide's versioned folder and Astro's hashed `_astro/` assets: cache first (their URLs change
  *   whenever their contents do). The runtime has its own cache named by its path, kept across builds.
  * - Except the runner's files (Pyodide's folder, the build's memory snapshot, the runner worker's
- *   module `_astro/worker-*.js`: ≈28 MB) while
- *   they are not stored: the worker leaves those requests to the browser (no `respondWith`), so
- *   that the first Run reads them straight from the network and the HTTP cache, not through this
- *   worker's thread and a Cache Storage write at the same time (≈0.4 s of a first Run on 2 busy
- *   cores). The runner host asks for them to be stored once Python started (`cache` message below),
- *   and they come from the HTTP cache then. To tell stored from not stored in the fetch event
- *   itself, the worker lists the stored ones when it starts; until that list is read it answers
- *   every request as before.
+ *   module `_astro/worker-*.js`: ≈28 MB) while they are not stored: the worker leaves those
+ *   requests to the browser (no `respondWith`), so that the first Run reads them straight from the
+ *   network and the HTTP cache, not through this worker's thread and a Cache Storage write at the
+ *   same time (≈0.4 s of a first Run on 2 busy cores). The runner host asks for them to be stored
+ *   once Python started (`cache` message below), with the bytes the page fetched, so they are not
+ *   fetched again. To tell stored from not stored in the fetch event itself, the worker lists the
+ *   stored ones when it starts; until that list is read it answers every request as before.
  * - Everything else of the site (pages, search index): network first, the cache when offline.
- * - A `{ type: 'cache', urls }` message caches URLs that were fetched before this worker controlled
- *   the page (the first visit); with `editor: true` (the runner host sends it once Python ran) the
- *   editor's chunks too, so that Edit works offline after a first Run even if the editor was never
- *   opened, and no reader who never ran anything loads them. The reply, on the message's port,
- *   says when they are stored.
+ * - A `{ type: 'cache', urls, bodies }` message caches URLs that were fetched before this worker
+ *   controlled the page (the first visit), each runner file among them from its body in `bodies`
+ *   (`[url, Blob]` pairs) when given; with `editor: true` (the runner host sends it once Python
+ *   ran) the editor's chunks too, so that Edit works offline after a first Run even if the editor
+ *   was never opened, and no reader who never ran anything loads them. The reply, on the
+ *   message's port, says when they are stored.
  * - The first request of the search index (Pagefind's folder) caches the whole index, so that any
  *   search works offline once one was made.
  * - A page never read, asked for offline, gets the offline page (offline-page.ts, cached when the
@@ -143,16 +143,21 @@ async function networkFirst(request, url) {
   }
 }
 
-/** Store each of \`urls\` (absolute paths or URLs of this site) not stored yet; failures are left for later. */
-async function store(urls) {
+/**
+ * Store each of \`urls\` (absolute paths or URLs of this site) not stored yet; failures are left for
+ * later. \`bodies\` maps URLs of runner files to the bytes the page fetched: stored as they are
+ * instead of fetched again.
+ */
+async function store(urls, bodies = new Map()) {
   for (const href of urls) {
     try {
       const url = new URL(href, self.location.href);
       if (url.origin !== self.location.origin || !url.pathname.startsWith(BASE)) continue;
       const cache = await caches.open(cacheFor(url));
       if (await cache.match(url.href, MATCH)) continue;
-      const response = await fetch(url.href);
-      if (storable(url, response)) {
+      const body = runnerFile(url) ? bodies.get(url.href) : undefined;
+      const response = body ? new Response(body, { headers: { 'Content-Type': body.type } }) : await fetch(url.href);
+      if (body || storable(url, response)) {
         await cache.put(url.href, response);
         noteStored(url);
       }
@@ -187,7 +192,12 @@ self.addEventListener('message', (event) => {
   if (!data || data.type !== 'cache' || !Array.isArray(data.urls)) return;
   event.waitUntil((async () => {
     const urls = data.urls.filter((href) => typeof href === 'string');
-    await store(data.editor === true ? [...urls, ...EDITOR_ASSETS] : urls);
+    const bodies = new Map(
+      (Array.isArray(data.bodies) ? data.bodies : []).filter(
+        (pair) => Array.isArray(pair) && typeof pair[0] === 'string' && pair[1] instanceof Blob,
+      ),
+    );
+    await store(data.editor === true ? [...urls, ...EDITOR_ASSETS] : urls, bodies);
     event.ports[0]?.postMessage({ type: 'cached' });
   })());
 });

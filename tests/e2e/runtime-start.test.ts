@@ -87,6 +87,8 @@ test('the first start restores the build snapshot; a later page and a reload sta
     undefined,
     { timeout: 30_000, polling: 250 },
   );
+  // Stored from the bytes the page fetched: the service worker fetched none of them itself.
+  expect(pyodideFromNetwork).toEqual([]);
 
   for (const later of [`${baseURL}/finally-vs-with/`, 'reload']) {
     pyodideFromNetwork.length = 0;
