@@ -28,7 +28,7 @@
  */
 import { composeCheckedRun, newCheckToken, TokenFilter } from '../components/exercise-check.ts';
 import { type CompareOptions, outputsMatch } from '../examples/compare.ts';
-import { parseLineRanges, showControlCharacters, type OutputChunk, type RecordedOutput } from '../examples/output.ts';
+import { EXITED, parseLineRanges, showControlCharacters, type OutputChunk, type RecordedOutput } from '../examples/output.ts';
 import { parseEnvText, type StdoutMode, stdioLabel } from '../examples/stdio-options.ts';
 import { boundedDiff } from './bounded-diff.ts';
 import { BoundedOutput, fastTranscript, formatBytes, hiddenNote } from './bounded-output.ts';
@@ -328,8 +328,8 @@ class Panel {
             `${formatBytes(result.truncatedBytes)} of output past the ${formatBytes(OUTPUT_LIMIT_BYTES)} limit ${result.truncatedBytes === 1 ? 'was' : 'were'} dropped (not shown, not compared).`,
           );
         if (result.fault) notes.push(`The interpreter failed: ${result.fault}. A fresh one is used for the next run.`);
-        else if (result.discarded?.startsWith('os._exit'))
-          notes.push('os._exit ended the interpreter: no finally, no atexit, no flush. A fresh one is used for the next run.');
+        else if (result.discarded?.startsWith(EXITED))
+          notes.push('The interpreter exited at once (os._exit, or a signal that ends the process): no finally, no atexit, no flush. A fresh one is used for the next run.');
         if (outcome.interrupted) notes.push('Stopped with KeyboardInterrupt: finally blocks ran.');
         this.note.hidden = notes.length === 0;
         this.note.textContent = notes.join(' ');

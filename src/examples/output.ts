@@ -12,6 +12,14 @@ import { MetaError, parseFenceMeta } from './meta.ts';
 /** Which stream a piece of output was written to (fd 1 or fd 2). */
 export type Stream = 'stdout' | 'stderr';
 
+/**
+ * How a run result's `discarded` reason (runner.ts `RunResult.discarded`) begins when the
+ * interpreter itself exited: `os._exit(n)`, or a signal whose default action ends the process
+ * (`signal.raise_signal(signal.SIGTERM)`). The runner, the verifier and the Run button's notes
+ * recognise an exit by it.
+ */
+export const EXITED = 'the interpreter exited';
+
 /** One write, decoded as UTF-8 (invalid bytes become U+FFFD). */
 export interface OutputChunk {
   stream: Stream;

@@ -23,7 +23,7 @@ import {
 import { type DictWatch, takeDirty, type WatchModule, watchDicts } from './dict-watch.ts';
 import { type HostWaits, hostWaits, type InterruptCell } from './host-waits.ts';
 import { installInPlaceRestore, restoreInPlace, type SavePoint, saveInPlace } from './inplace-restore.ts';
-import type { OutputChunk, Stream } from './output.ts';
+import { EXITED, type OutputChunk, type Stream } from './output.ts';
 import type { Trace } from './trace-types.ts';
 import { type StdoutMode, startupEnvProblem } from './stdio-options.ts';
 
@@ -449,7 +449,7 @@ export class ExampleRunner {
     if (
       discarded &&
       state.save &&
-      result.discarded?.startsWith('os._exit') &&
+      result.discarded?.startsWith(EXITED) &&
       !handedToJs &&
       !realm.failed.length &&
       !realm.restored.length
@@ -544,6 +544,8 @@ export async function runInInterpreter(py: Interpreter, code_: string, options: 
     }
     options.onStart?.();
     if (code) {
+      /** A non-Python error on its way out of exec (the interpreter exited or failed). */
+      let escaping = false;
       try {
         // exec is called from JavaScript so that no Python frame of ours sits under the
         // example's <module> frame. A plain call, not a promising one (JSPI): the block runs
@@ -552,7 +554,10 @@ export async function runInInterpreter(py: Interpreter, code_: string, options: 
         // blocking the thread (host-waits.ts), as CPython's do.
         exec(code, namespace);
       } catch (error) {
-        if ((error as Error)?.constructor?.name !== 'PythonError') throw error;
+        if ((error as Error)?.constructor?.name !== 'PythonError') {
+          escaping = true;
+          throw error;
+        }
         // Both proxies are destroyed: a proxy left alive would count as handed to JavaScript.
         const sys = py.pyimport('sys');
         const lastExc = sys.last_exc as PyProxy | undefined;
@@ -563,7 +568,13 @@ export async function runInInterpreter(py: Interpreter, code_: string, options: 
           sys.destroy();
         }
       } finally {
-        code.destroy();
+        try {
+          code.destroy();
+        } catch (destroyError) {
+          // After an exit with the GIL released (signal.raise_signal(SIGTERM): CPython drops it
+          // around raise()), Pyodide refuses any proxy: the exit in flight is what happened.
+          if (!escaping) throw destroyError;
+        }
       }
     }
     // A fatal error that JavaScript inside the block caught (a stack overflow in a Promise
@@ -585,9 +596,10 @@ export async function runInInterpreter(py: Interpreter, code_: string, options: 
   } catch (error) {
     const { name, status } = error as { name?: string; status?: unknown };
     if ((name === 'ExitStatus' || name === 'Exit') && typeof status === 'number') {
-      // os._exit(n): Emscripten throws ExitStatus. No finally, no atexit, no flush, as in CPython.
+      // os._exit(n), or a signal's default action: Emscripten throws ExitStatus. No finally, no
+      // atexit, no flush, as in CPython.
       exitStatus = status & 0xff;
-      discarded = `os._exit(${status}) ended the interpreter`;
+      discarded = `${EXITED} with status ${status}`;
     } else {
       fault = `${name ?? 'Error'}: ${(error as Error)?.message ?? String(error)}`;
       discarded = `interpreter fault: ${fault}`;

@@ -54,13 +54,15 @@ test.each([
     5,
   ],
   ['from inside a function called by a loop', 'import os\ndef f(n):\n    if n == 0:\n        os._exit(7)\n    f(n - 1)\nf(100)\n', 7],
+  // CPython releases the GIL around raise(): the exit happens with it released.
+  ['SIGTERM with no handler, inside try/finally', 'import signal\ntry:\n    signal.raise_signal(signal.SIGTERM)\nfinally:\n    print("never")\n', 143],
 ])(
-  'os._exit (%s) is undone in place: a probe prints what a fresh interpreter prints',
+  'an exit (%s) is undone in place: a probe prints what a fresh interpreter prints',
   async (_, code, status) => {
     const before = { inPlace: runner.inPlaceRestores, restores: runner.restores };
     const exited = await runner.run(code as string);
     expect(exited.exitStatus).toBe(status);
-    expect(exited.discarded).toMatch(/^os\._exit/);
+    expect(exited.discarded).toMatch(/^the interpreter exited with status/);
     expect(runner.inPlaceRestores).toBe(before.inPlace + 1);
     const probe = await runner.run(PROBE);
     expect(runner.restores).toBe(before.restores);
