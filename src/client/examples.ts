@@ -243,6 +243,7 @@ export class ExampleRunnerElement extends HTMLElement {
       onStatus: (text) => this.say(text),
       onClose: () => {
         this.stepper = null;
+        this.say('');
         this.stepButton.focus();
       },
     });

@@ -257,8 +257,8 @@ export class Stepper {
   close(byReader = false): void {
     if (this.closed) return;
     this.closed = true;
-    this.mark(null);
     this.root.remove();
+    this.mark(null);
     if (byReader) this.request.onClose();
   }
 }
