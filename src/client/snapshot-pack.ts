@@ -5,8 +5,11 @@
  * interpreter's whole WebAssembly memory) is ≈31 MB, more than half of it pages of zeros (memory
  * the allocator reserved but never wrote). Every byte shipped costs on a reader's first Run: the
  * service worker's copy, the Subresource Integrity hash, the Blob the page hands to the runner
- * frame, the worker's read. Dropping the zero pages halves it (≈14 MB), and the worker puts the
- * rest back into a zeroed buffer with plain copies, off any main thread: no codec to run.
+ * frame, the worker's read. Dropping the zero pages halves it (≈15 MB), and the worker puts the
+ * rest back into a zeroed buffer with plain copies, off any main thread. The build then gzips
+ * that (≈6 MB: on a real network the snapshot is most of a first Run's wait, and a static host
+ * may not compress an unknown file type), which the worker inflates with the browser's own
+ * DecompressionStream (Compression Streams standard; {@link readSnapshotBlob}).
  *
  * Layout (little-endian 32-bit words): magic {@link PACK_MAGIC}, format version 1, the snapshot's
  * length in bytes, the page size in bytes, then a bitmap of the pages that are not all zeros (bit
@@ -32,7 +35,7 @@ export function isPackedSnapshot(bytes: Uint8Array): boolean {
  * @param snapshot a Pyodide memory snapshot (any bytes; at most 4 GiB - 1).
  * @returns the packed bytes (the layout above).
  */
-export function packSnapshot(snapshot: Uint8Array): Uint8Array {
+export function packSnapshot(snapshot: Uint8Array): Uint8Array<ArrayBuffer> {
   const pages = Math.ceil(snapshot.byteLength / PACK_PAGE_BYTES);
   const bitmapBytes = Math.ceil(pages / 8 / 4) * 4;
   const bitmap = new Uint8Array(bitmapBytes);
@@ -105,4 +108,17 @@ export function unpackSnapshot(bytes: Uint8Array, into?: Uint8Array): Uint8Array
   }
   if (at !== bytes.byteLength) throw new Error('snapshot: packed data too long');
   return out;
+}
+
+/**
+ * Read a snapshot's bytes from a Blob as shipped: inflated when gzipped (it starts with gzip's
+ * magic bytes 1f 8b, RFC 1952), as they are otherwise (a packed or a Pyodide snapshot).
+ * @param body the file's bytes.
+ * @returns the bytes, for {@link unpackSnapshot}.
+ * @throws TypeError when gzipped data is corrupt (DecompressionStream's error).
+ */
+export async function readSnapshotBlob(body: Blob): Promise<Uint8Array> {
+  const head = new Uint8Array(await body.slice(0, 2).arrayBuffer());
+  if (head[0] !== 0x1f || head[1] !== 0x8b) return new Uint8Array(await body.arrayBuffer());
+  return new Uint8Array(await new Response(body.stream().pipeThrough(new DecompressionStream('gzip'))).arrayBuffer());
 }

@@ -24,7 +24,7 @@ import type { WorkerMessage } from '../examples/worker-protocol.ts';
 import type { FrameToWorker } from './frame-protocol.ts';
 import { chunkBatcher } from './chunk-batch.ts';
 import { RUNTIME_FILES } from './frame-files.ts';
-import { unpackSnapshot } from './snapshot-pack.ts';
+import { readSnapshotBlob, unpackSnapshot } from './snapshot-pack.ts';
 
 /** The worker global, typed by hand: the DOM and WebWorker libraries cannot share one program. */
 const scope = globalThis as unknown as {
@@ -66,7 +66,7 @@ const memory = () => (snapshotMemory ??= snapshotLength ? new Uint8Array(snapsho
 let snapshotRead: Promise<Uint8Array> | null = null;
 const readSnapshot = () =>
   (snapshotRead ??= snapshotBody.promise.then(async (body) => {
-    const bytes = unpackSnapshot(new Uint8Array(await body.arrayBuffer()), memory());
+    const bytes = unpackSnapshot(await readSnapshotBlob(body), memory());
     mark('snapshot-read');
     return bytes;
   }));

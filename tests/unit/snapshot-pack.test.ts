@@ -1,9 +1,10 @@
-/** snapshot-pack.ts: the shipped snapshot without its zero pages, unpacked byte for byte. */
+/** snapshot-pack.ts: the shipped snapshot without its zero pages (gzipped), read and unpacked byte for byte. */
+import { gzipSync } from 'node:zlib';
 import { expect, test } from 'vitest';
-import { isPackedSnapshot, PACK_PAGE_BYTES, packSnapshot, unpackSnapshot } from '../../src/client/snapshot-pack.ts';
+import { isPackedSnapshot, PACK_PAGE_BYTES, packSnapshot, readSnapshotBlob, unpackSnapshot } from '../../src/client/snapshot-pack.ts';
 
 /** A snapshot-like buffer: a header, written pages, zero pages (runs of them), a short last page. */
-function sample(): Uint8Array {
+function sample(): Uint8Array<ArrayBuffer> {
   const bytes = new Uint8Array(37 * PACK_PAGE_BYTES + 123);
   bytes.set([0, 0x73, 0x6e, 0x70], 0); // Pyodide's magic, "\0snp"
   let seed = 7;
@@ -59,4 +60,15 @@ test('a packed snapshot cut short, with bytes added, of another version, or unpa
   version[4] = 2;
   expect(() => unpackSnapshot(version)).toThrow(/unknown packed format/);
   expect(() => unpackSnapshot(packed, new Uint8Array(PACK_PAGE_BYTES))).toThrow(/wrong length/);
+});
+
+test('a gzipped file is inflated as the build ships it; anything else is read as it is', async () => {
+  const snapshot = sample();
+  const packed = packSnapshot(snapshot);
+  const shipped = new Blob([gzipSync(packed, { level: 6 })]);
+  expect(shipped.size).toBeLessThan(packed.length);
+  expect(unpackSnapshot(await readSnapshotBlob(shipped))).toEqual(snapshot);
+  expect(await readSnapshotBlob(new Blob([packed]))).toEqual(packed);
+  expect(await readSnapshotBlob(new Blob([snapshot]))).toEqual(snapshot);
+  await expect(readSnapshotBlob(new Blob([new Uint8Array([0x1f, 0x8b, 1, 2, 3])]))).rejects.toThrow();
 });
