@@ -329,7 +329,9 @@ class Panel {
           );
         if (result.fault) notes.push(`The interpreter failed: ${result.fault}. A fresh one is used for the next run.`);
         else if (result.discarded?.startsWith(EXITED))
-          notes.push('The interpreter exited at once (os._exit, or a signal that ends the process): no finally, no atexit, no flush. A fresh one is used for the next run.');
+          notes.push(
+            'The interpreter exited at once (os._exit, or a signal that ends the process): no finally, no atexit, no flush. A fresh one is used for the next run.',
+          );
         if (outcome.interrupted) notes.push('Stopped with KeyboardInterrupt: finally blocks ran.');
         this.note.hidden = notes.length === 0;
         this.note.textContent = notes.join(' ');

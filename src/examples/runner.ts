@@ -446,14 +446,7 @@ export class ExampleRunner {
     const realm = restoreRealm(this.realm!);
     if (realm.failed.length) discarded ??= `cannot restore JavaScript ${realm.failed.join(', ')}`;
     else if (realm.restored.length) discarded ??= `changed JavaScript ${realm.restored.join(', ')}`;
-    if (
-      discarded &&
-      state.save &&
-      result.discarded?.startsWith(EXITED) &&
-      !handedToJs &&
-      !realm.failed.length &&
-      !realm.restored.length
-    ) {
+    if (discarded && state.save && result.discarded?.startsWith(EXITED) && !handedToJs && !realm.failed.length && !realm.restored.length) {
       const limit = this.options.memoryLimitBytes ?? 256 * 2 ** 20;
       const problem = restoreInPlace(py, state.save, limit) ?? filesChange(py.FS, state.files);
       if (!problem) {
@@ -545,7 +538,7 @@ export async function runInInterpreter(py: Interpreter, code_: string, options: 
     options.onStart?.();
     if (code) {
       /** A non-Python error on its way out of exec (the interpreter exited or failed). */
-      let escaping = false;
+      let escaping: { error: unknown } | null = null;
       try {
         // exec is called from JavaScript so that no Python frame of ours sits under the
         // example's <module> frame. A plain call, not a promising one (JSPI): the block runs
@@ -554,28 +547,27 @@ export async function runInInterpreter(py: Interpreter, code_: string, options: 
         // blocking the thread (host-waits.ts), as CPython's do.
         exec(code, namespace);
       } catch (error) {
-        if ((error as Error)?.constructor?.name !== 'PythonError') {
-          escaping = true;
-          throw error;
-        }
-        // Both proxies are destroyed: a proxy left alive would count as handed to JavaScript.
-        const sys = py.pyimport('sys');
-        const lastExc = sys.last_exc as PyProxy | undefined;
-        try {
-          exitStatus = runner.report(lastExc, (error as Error).message);
-        } finally {
-          lastExc?.destroy();
-          sys.destroy();
-        }
-      } finally {
-        try {
-          code.destroy();
-        } catch (destroyError) {
-          // After an exit with the GIL released (signal.raise_signal(SIGTERM): CPython drops it
-          // around raise()), Pyodide refuses any proxy: the exit in flight is what happened.
-          if (!escaping) throw destroyError;
+        if ((error as Error)?.constructor?.name !== 'PythonError') escaping = { error };
+        else {
+          // Both proxies are destroyed: a proxy left alive would count as handed to JavaScript.
+          const sys = py.pyimport('sys');
+          const lastExc = sys.last_exc as PyProxy | undefined;
+          try {
+            exitStatus = runner.report(lastExc, (error as Error).message);
+          } finally {
+            lastExc?.destroy();
+            sys.destroy();
+          }
         }
       }
+      try {
+        code.destroy();
+      } catch (destroyError) {
+        // After an exit with the GIL released (signal.raise_signal(SIGTERM): CPython drops it
+        // around raise()), Pyodide refuses any proxy: the exit in flight is what happened.
+        if (!escaping) throw destroyError;
+      }
+      if (escaping) throw escaping.error;
     }
     // A fatal error that JavaScript inside the block caught (a stack overflow in a Promise
     // executor) leaves the block "ended normally" but Pyodide unusable: its public API throws.

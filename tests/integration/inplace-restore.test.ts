@@ -55,7 +55,11 @@ test.each([
   ],
   ['from inside a function called by a loop', 'import os\ndef f(n):\n    if n == 0:\n        os._exit(7)\n    f(n - 1)\nf(100)\n', 7],
   // CPython releases the GIL around raise(): the exit happens with it released.
-  ['SIGTERM with no handler, inside try/finally', 'import signal\ntry:\n    signal.raise_signal(signal.SIGTERM)\nfinally:\n    print("never")\n', 143],
+  [
+    'SIGTERM with no handler, inside try/finally',
+    'import signal\ntry:\n    signal.raise_signal(signal.SIGTERM)\nfinally:\n    print("never")\n',
+    143,
+  ],
 ])(
   'an exit (%s) is undone in place: a probe prints what a fresh interpreter prints',
   async (_, code, status) => {
