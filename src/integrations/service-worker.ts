@@ -12,7 +12,7 @@
  *   same time (≈0.4 s of a first Run on 2 busy cores). The runner host asks for them to be stored
  *   once Python started (`cache` message below), with the bytes the page fetched, so they are not
  *   fetched again. To tell stored from not stored in the fetch event itself, the worker lists the
- *   stored ones when it starts; until that list is read it answers every request as before.
+ *   stored ones when it starts; a request that comes before that list is read waits for it.
  * - Everything else of the site (pages, search index): network first, the cache when offline.
  * - A `{ type: 'cache', urls, bodies }` message caches URLs that were fetched before this worker
  *   controlled the page (the first visit), each runner file among them from its body in `bodies`
@@ -84,7 +84,7 @@ async function listRunnerFiles() {
   }
   storedRunnerFiles = stored;
 }
-listRunnerFiles().catch(() => {});
+let listing = listRunnerFiles().catch(() => {});
 
 self.addEventListener('install', (event) => {
   self.skipWaiting();
@@ -97,7 +97,8 @@ self.addEventListener('activate', (event) => {
     for (const name of await caches.keys()) {
       if (name !== SITE_CACHE && name !== RUNTIME_CACHE) await caches.delete(name);
     }
-    await listRunnerFiles().catch(() => {});
+    listing = listRunnerFiles().catch(() => {});
+    await listing;
     await self.clients.claim();
   })());
 });
@@ -178,8 +179,17 @@ self.addEventListener('fetch', (event) => {
   if (request.method !== 'GET' || request.headers.has('range')) return;
   const url = new URL(request.url);
   if (url.origin !== self.location.origin || !url.pathname.startsWith(BASE)) return;
-  // Not stored yet: the browser fetches it itself (see the top of service-worker.ts).
-  if (runnerFile(url) && storedRunnerFiles && !storedRunnerFiles.has(url.href)) return;
+  if (runnerFile(url)) {
+    // Not stored yet: the browser fetches it itself (see the top of service-worker.ts).
+    if (storedRunnerFiles && !storedRunnerFiles.has(url.href)) return;
+    // This worker has just started (the browser stops an idle one): once the list is read, a file
+    // not stored is fetched without being stored here too (the page sends its bytes afterwards).
+    if (!storedRunnerFiles) {
+      const stored = () => !storedRunnerFiles || storedRunnerFiles.has(url.href); // unlisted: as before
+      event.respondWith(listing.then(() => (stored() ? cacheFirst(event, request, url) : fetch(request))));
+      return;
+    }
+  }
   event.respondWith(immutable(url) ? cacheFirst(event, request, url) : networkFirst(request, url));
   if (url.pathname.startsWith(SEARCH)) {
     searchStored ??= store(SEARCH_ASSETS);
