@@ -192,6 +192,11 @@ export class RunnerHost {
           case 'done':
             if (generation.ready && this.current?.id === message.id) {
               this.finish({ kind: 'done', result: message.result, interrupted: this.current.interrupted, wallMs: this.elapsed() });
+              // An interpreter fault (a JavaScript stack overflow under C recursion, Pyodide's
+              // fatal_error): the worker would restore a fresh interpreter itself, but the failed
+              // one is never collected there (the worker grew ≈87 MB per fault, measured with
+              // measureUserAgentSpecificMemory in Chromium). Ending the worker frees it.
+              if (message.result.fault) this.replaceFrame();
             }
             break;
           case 'error':
