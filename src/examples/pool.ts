@@ -70,8 +70,13 @@ export interface PoolRunOptions {
 /** Default time limit of one block: 10 s (byexample uses 2 s; ours covers asyncio sleeps). */
 export const DEFAULT_TIMEOUT_MS = 10_000;
 
-/** Default grace period in ms between the interrupt being taken and the worker's termination. */
-export const DEFAULT_GRACE_MS = 2000;
+/**
+ * Default grace period in ms between the interrupt being taken and the worker's termination: 5 s.
+ * It only has to cover `finally` blocks and the traceback, but on a loaded machine (a full test
+ * run beside browser tests on 2 cores) a worker thread can get little CPU for seconds: 2 s once
+ * killed a block that was printing its `finally`. A block that swallows the interrupt pays it.
+ */
+export const DEFAULT_GRACE_MS = 5000;
 
 /**
  * How long an interrupt may stay untaken before the worker is terminated, in ms (at least the

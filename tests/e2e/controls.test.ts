@@ -210,7 +210,7 @@ test('controls have accessible names, status is in text, norun blocks have no Ru
   const page = await open();
   const example = firstExample(page);
   const names = await example.locator('example-runner button:visible').evaluateAll((buttons) => buttons.map((b) => b.textContent));
-  expect(names).toEqual(['Run example 1', 'Edit example 1', 'Copy the code of example 1']);
+  expect(names).toEqual(['Run example 1', 'Step through example 1', 'Edit example 1', 'Copy the code of example 1']);
   expect(await example.locator('[role="status"]').count()).toBe(1);
   const norun = page.locator('div.example-norun');
   for (const block of await norun.all()) {
