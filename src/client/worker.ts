@@ -178,6 +178,9 @@ async function init(snapshot: boolean, wantSnapshot: boolean | undefined): Promi
     runnerSources: { runner: runnerSource, reset: resetSource, tracer: tracerSource },
     indexURL,
     snapshot: snapshot ? SNAPSHOT_TO_COME : undefined,
+    // After os._exit the interpreter is put back in place (≈5 ms) rather than restored anew: a
+    // restore took ≈0.3 s, and the worker kept each dropped interpreter's memory (≈60 MB each).
+    inPlaceRestore: true,
   });
   await runner.interpreter(); // restore now, not on the first run
   mark('ready');

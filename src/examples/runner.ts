@@ -164,7 +164,8 @@ export interface RunnerOptions {
    * After `os._exit`, put the interpreter back in place (inplace-restore.ts: its memory and the
    * JavaScript state that refers to it) instead of restoring a new one from the snapshot, when
    * every check passes (≈5 ms instead of ≈120 ms of CPU). Costs a copy of the memory per
-   * interpreter (≈30 MB). Default false; the verifier's workers turn it on (worker-node.ts).
+   * interpreter (≈30 MB). Default false; the verifier's workers (worker-node.ts) and the browser
+   * worker (src/client/worker.ts) turn it on.
    */
   inPlaceRestore?: boolean;
 }
