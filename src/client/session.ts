@@ -31,7 +31,7 @@ import { type CompareOptions, outputsMatch } from '../examples/compare.ts';
 import { EXITED, parseLineRanges, showControlCharacters, type OutputChunk, type RecordedOutput } from '../examples/output.ts';
 import { parseEnvText, type StdoutMode, stdioLabel } from '../examples/stdio-options.ts';
 import { boundedDiff } from './bounded-diff.ts';
-import { BoundedOutput, fastTranscript, formatBytes, hiddenNote } from './bounded-output.ts';
+import { BoundedOutput, fastTranscript, formatBytes, groupDigits, hiddenNote } from './bounded-output.ts';
 import { EXAMPLE_FINISHED } from './events.ts';
 import { canInterrupt, getHost, STOP_GRACE_MS, type RunHandle, type RunOutcome, type RuntimeState } from './host.ts';
 
@@ -65,6 +65,28 @@ export function readRecorded(example: HTMLElement): RecordedOutput | null {
   };
 }
 
+/**
+ * Shortest time between two redraws of a panel while output keeps coming, in ms. Each redraw costs
+ * the page a style, layout and paint pass (≈5–30 ms on 2 busy cores); a flood of output read at
+ * 10 updates a second looks the same as at 60, and leaves the main thread free for Stop. The end
+ * of a run is shown at once.
+ */
+const REDRAW_INTERVAL_MS = 100;
+/**
+ * How long the first redraw of a run waits after its first output, in ms. A flood's first lines
+ * come one message each (chunk-batch.ts), then thousands at once: shown at once, they would grow
+ * the panel twice, by a few lines and then to its cap, and each growth lays out and repaints the
+ * whole page below it (the longest tasks of a flood, ≈40–70 ms each on 2 busy cores). A run that
+ * ends sooner is shown when it ends, without waiting.
+ */
+const FIRST_REDRAW_DELAY_MS = 50;
+/**
+ * Lines after which the transcript is certainly taller than its cap (`min(30rem, 70vh)` in
+ * runner.css, ≈21 lines of code text at most): it then gets a fixed height and layout containment,
+ * so that a redraw lays out the panel alone, not the page.
+ */
+const FULL_LINES = 40;
+
 const seconds = (ms: number) => (ms < 1000 ? `${(ms / 1000).toFixed(2)} s` : `${(ms / 1000).toFixed(1)} s`);
 /** The runner's output limit (src/examples/runner.ts DEFAULT_MAX_OUTPUT_BYTES), for the dropped-output note. */
 const OUTPUT_LIMIT_BYTES = 1 << 20;
@@ -78,6 +100,13 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, className: string, te
 
 let panelCount = 0;
 
+/** A span of the transcript showing one stream's text, and that text's node. */
+interface ChunkNode {
+  stream: string;
+  span: HTMLElement;
+  text: Text;
+}
+
 /** The live output panel of one example. */
 class Panel {
   readonly root: HTMLElement;
@@ -90,7 +119,10 @@ class Panel {
   private readonly exit: HTMLElement;
   private readonly note: HTMLElement;
   private readonly verdict: HTMLElement;
-  private frame = 0;
+  /** The next redraw (setTimeout id; 0: none scheduled). */
+  private timer = 0;
+  /** The earliest time of the next redraw (performance.now(), ms); null before the run's first output. */
+  private nextRedraw: number | null = null;
   /** Everything the run wrote (≤ 1 MiB: the runner drops the rest), consecutive pieces of a stream merged: for the verdict. */
   chunks: OutputChunk[] = [];
   /** What the transcript shows: head, tail and the count between (bounded-output.ts). */
@@ -100,8 +132,13 @@ class Panel {
   private headShownChars = 0;
   private headSpan: HTMLElement | null = null;
   private gap: HTMLElement | null = null;
-  private tailNodes: HTMLElement[] = [];
+  /** The gap's note: its data is replaced, never the node (a node inserted into the example restyles all of it: runner.css's `:has()`). */
+  private gapText: Text | null = null;
+  /** The tail's spans, one per run of one stream, each with the text node whose data a redraw replaces. */
+  private tailNodes: ChunkNode[] = [];
   private tailShown = -1;
+  /** The transcript has its fixed height and containment (see {@link FULL_LINES}). */
+  private full = false;
   /** Keep the end of the output in view (false once the reader scrolls up). */
   private follow = true;
 
@@ -151,16 +188,18 @@ class Panel {
   }
 
   reset(edited: boolean): void {
-    cancelAnimationFrame(this.frame);
-    this.frame = 0;
+    this.cancelRedraw();
+    this.nextRedraw = null;
     this.chunks = [];
     this.output = new BoundedOutput();
     this.headShown = 0;
     this.headShownChars = 0;
     this.headSpan = null;
     this.gap = null;
+    this.gapText = null;
     this.tailNodes = [];
     this.tailShown = -1;
+    this.full = false;
     this.follow = true;
     this.transcript.replaceChildren();
     this.transcript.classList.remove('example-run-transcript-full');
@@ -196,8 +235,13 @@ class Panel {
   }
 
   /**
-   * Take a chunk of output: kept whole for the verdict, and shown at the next animation frame
-   * (one DOM update per frame however much is printed, and a DOM of bounded size: bounded-output.ts).
+   * Take a chunk of output: kept whole for the verdict, and shown at least
+   * {@link REDRAW_INTERVAL_MS} after the last redraw, or {@link FIRST_REDRAW_DELAY_MS} after the
+   * run's first output (a DOM of bounded size however much is printed: bounded-output.ts).
+   *
+   * The redraw is a task of its own, not an animation frame callback: its DOM writes and the
+   * layout they need happen there, and the frame that follows only paints, so that the growth of
+   * the panel, which moves the whole page below it, is two tasks, not one twice as long.
    */
   write(chunk: OutputChunk): void {
     if (chunk.text === '') return;
@@ -205,10 +249,17 @@ class Panel {
     if (last?.stream === chunk.stream) last.text += chunk.text;
     else this.chunks.push({ ...chunk });
     this.output.push(chunk);
-    if (!this.frame) this.frame = requestAnimationFrame(() => this.flush());
+    if (this.timer) return;
+    this.nextRedraw ??= performance.now() + FIRST_REDRAW_DELAY_MS;
+    this.timer = window.setTimeout(() => this.flush(), Math.max(0, this.nextRedraw - performance.now()));
   }
 
-  private span(stream: string, text: string): HTMLElement {
+  private cancelRedraw(): void {
+    clearTimeout(this.timer);
+    this.timer = 0;
+  }
+
+  private span(stream: string, text: string): ChunkNode {
     const span = el('span', stream === 'stderr' ? 'chunk stderr' : 'chunk');
     span.dataset.stream = stream;
     if (stream === 'stderr') {
@@ -216,14 +267,20 @@ class Panel {
       label.dataset.pagefindIgnore = '';
       span.append(label);
     }
-    span.append(showControlCharacters(text));
-    return span;
+    const node = document.createTextNode(showControlCharacters(text));
+    span.append(node);
+    return { stream, span, text: node };
   }
 
-  /** Bring the transcript up to date with the output: append to the head, redraw the note and the tail when they changed. */
-  flush(): void {
-    cancelAnimationFrame(this.frame);
-    this.frame = 0;
+  /**
+   * Bring the transcript up to date with the output: append to the head, redraw the note and the
+   * tail when they changed (replacing the text of the tail's nodes, not the nodes, so that the
+   * redraw restyles nothing), and keep the end in view (unless `scroll` is false: the caller
+   * scrolls after its own writes). Layout is read only after every write.
+   */
+  flush(scroll = true): void {
+    this.cancelRedraw();
+    this.nextRedraw = performance.now() + REDRAW_INTERVAL_MS;
     const pre = this.transcript;
     const { head } = this.output;
     for (let i = this.headShown; i < head.length; i++) {
@@ -232,53 +289,70 @@ class Panel {
       if (text === '') continue;
       if (i === this.headShown && this.headShownChars > 0 && this.headSpan) this.headSpan.append(showControlCharacters(text));
       else {
-        this.headSpan = this.span(piece.stream, text);
-        pre.insertBefore(this.headSpan, this.gap ?? this.tailNodes[0] ?? null);
+        this.headSpan = this.span(piece.stream, text).span;
+        pre.insertBefore(this.headSpan, this.gap ?? this.tailNodes[0]?.span ?? null);
       }
     }
     if (head.length > 0) {
       this.headShown = head.length - 1;
       this.headShownChars = head[head.length - 1]!.text.length;
     }
+    if (!this.full && (this.output.truncated || this.output.keptLines >= FULL_LINES)) {
+      this.full = true;
+      // Full: a fixed height and layout containment (runner.css), so that a redraw lays out only
+      // the panel, not the page; it scrolls, so it takes keyboard focus.
+      pre.classList.add('example-run-transcript-full');
+      pre.tabIndex = 0;
+    }
     if (this.output.truncated) {
       if (!this.gap) {
         this.gap = el('span', 'example-run-gap');
         this.gap.dataset.pagefindIgnore = '';
-        pre.insertBefore(this.gap, this.tailNodes[0] ?? null);
+        this.gapText = document.createTextNode('');
+        this.gap.append(this.gapText);
+        pre.insertBefore(this.gap, this.tailNodes[0]?.span ?? null);
         // The tail is redrawn from now on: a live region would read it out again and again.
         pre.setAttribute('aria-busy', 'true');
-        // Full: a fixed height and layout containment (runner.css), so that redrawing the tail
-        // lays out only the panel, not the page; it scrolls, so it takes keyboard focus.
-        pre.classList.add('example-run-transcript-full');
-        pre.tabIndex = 0;
       }
-      this.gap.textContent = hiddenNote(this.output);
+      const note = hiddenNote(this.output);
+      if (this.gapText!.data !== note) this.gapText!.data = note;
     }
     if (this.tailShown !== this.output.tailVersion) {
       this.tailShown = this.output.tailVersion;
-      for (const node of this.tailNodes) node.remove();
-      this.tailNodes = [];
-      // Consecutive pieces of one stream make one span, as in the head.
-      let stream = '';
-      let text = '';
-      const emit = () => {
-        if (text) this.tailNodes.push(this.span(stream, text));
-      };
-      for (const piece of this.output.tail) {
-        if (piece.stream !== stream) {
-          emit();
-          stream = piece.stream;
-          text = '';
-        }
-        text += piece.text;
-      }
-      emit();
-      pre.append(...this.tailNodes);
+      this.drawTail();
     }
-    if (this.follow) pre.scrollTop = pre.scrollHeight;
+    if (!scroll) return;
+    // One layout, after every write (the panel's alone once it is full), done in this task even
+    // when the reader scrolled up (see write()).
+    const end = pre.scrollHeight;
+    if (this.follow) pre.scrollTop = end;
   }
 
-  /** Show how the run ended; `compare` says whether `[...]` in `recorded` is a wildcard (the example's `data-ellipsis`). */
+  /** Show the tail: consecutive pieces of one stream make one span, as in the head; the spans are kept while the streams are the same. */
+  private drawTail(): void {
+    const runs: { stream: string; text: string }[] = [];
+    for (const piece of this.output.tail) {
+      const last = runs[runs.length - 1];
+      if (last?.stream === piece.stream) last.text += piece.text;
+      else runs.push({ stream: piece.stream, text: piece.text });
+    }
+    if (runs.length === this.tailNodes.length && runs.every((run, i) => run.stream === this.tailNodes[i]!.stream)) {
+      for (const [i, run] of runs.entries()) {
+        const text = showControlCharacters(run.text);
+        const node = this.tailNodes[i]!.text;
+        if (node.data !== text) node.data = text;
+      }
+      return;
+    }
+    for (const node of this.tailNodes) node.span.remove();
+    this.tailNodes = runs.map((run) => this.span(run.stream, run.text));
+    this.transcript.append(...this.tailNodes.map((node) => node.span));
+  }
+
+  /**
+   * Show how the run ended; `compare` says whether `[...]` in `recorded` is a wildcard (the example's `data-ellipsis`).
+   * @returns the status line's text.
+   */
   finish(
     outcome: RunOutcome,
     recorded: RecordedOutput | null,
@@ -287,10 +361,27 @@ class Panel {
     loadMs: number | null,
     compare: CompareOptions,
   ): string {
-    this.flush();
+    const status = this.showEnd(outcome, recorded, label, edited, loadMs, compare);
+    // The layout is read once, after every write (one layout of the page, not one per read): the
+    // end of the output kept in view, and a scrolling region reachable from the keyboard (axe:
+    // scrollable-region-focusable).
+    const pres = [this.transcript, this.verdict.querySelector<HTMLElement>('pre.example-run-diff')].filter((pre) => pre !== null);
+    const scrolls = pres.map((pre) => pre.scrollHeight > pre.clientHeight);
+    if (this.follow) this.transcript.scrollTop = this.transcript.scrollHeight;
+    for (const [i, pre] of pres.entries()) if (scrolls[i]) pre.tabIndex = 0;
+    return status;
+  }
+
+  private showEnd(
+    outcome: RunOutcome,
+    recorded: RecordedOutput | null,
+    label: string,
+    edited: boolean,
+    loadMs: number | null,
+    compare: CompareOptions,
+  ): string {
+    this.flush(false);
     this.transcript.removeAttribute('aria-busy');
-    // A scrolling region must be reachable from the keyboard (axe: scrollable-region-focusable).
-    if (this.transcript.scrollHeight > this.transcript.clientHeight) this.transcript.tabIndex = 0;
     this.loading.hidden = true;
     this.empty.hidden = this.transcript.childNodes.length > 0 || outcome.kind === 'cancelled';
     const started = loadMs === null ? '' : ` (Python started in ${seconds(loadMs)})`;
@@ -359,7 +450,7 @@ class Panel {
           verdict = 'Differs from the recorded output:';
           const { diff, omittedLines } = boundedDiff(label, recorded, actual, compare);
           const cut = omittedLines
-            ? `The diff leaves out the last ${omittedLines.toLocaleString('en')} ${omittedLines === 1 ? 'line' : 'lines'} of your run's output, far past the end of the recorded output.`
+            ? `The diff leaves out the last ${groupDigits(omittedLines)} ${omittedLines === 1 ? 'line' : 'lines'} of your run's output, far past the end of the recorded output.`
             : '';
           this.setVerdict('differs', verdict, diff, cut);
         }
@@ -393,15 +484,14 @@ class Panel {
                   : 'same';
         pre.append(el('span', `diff-${kind}`, line));
       }
+      // Capped in height by runner.css: finish() makes it focusable when it scrolls.
       this.verdict.append(pre);
-      // Capped in height by runner.css: a scrolling region must be reachable from the keyboard.
-      if (pre.scrollHeight > pre.clientHeight) pre.tabIndex = 0;
     }
     if (cutNote) this.verdict.append(el('p', 'example-run-diff-cut', cutNote));
   }
 
   remove(): void {
-    cancelAnimationFrame(this.frame);
+    this.cancelRedraw();
     this.root.remove();
   }
 }

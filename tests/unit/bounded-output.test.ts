@@ -5,7 +5,15 @@
  */
 import { describe, expect, test } from 'vitest';
 import { boundedDiff } from '../../src/client/bounded-diff.ts';
-import { BoundedOutput, fastTranscript, formatBytes, HEAD_LINES, hiddenNote, TAIL_LINES } from '../../src/client/bounded-output.ts';
+import {
+  BoundedOutput,
+  fastTranscript,
+  formatBytes,
+  groupDigits,
+  HEAD_LINES,
+  hiddenNote,
+  TAIL_LINES,
+} from '../../src/client/bounded-output.ts';
 import { composeCheckedRun, newCheckToken, TokenFilter, TOKEN_PREFIX } from '../../src/components/exercise-check.ts';
 import { diffOutputs } from '../../src/examples/compare.ts';
 import { type OutputChunk, transcriptFromChunks } from '../../src/examples/output.ts';
@@ -66,6 +74,23 @@ describe('BoundedOutput', () => {
     expect(all.endsWith(join(output.tail))).toBe(true);
     expect(join(output.head).length + output.hiddenChars + join(output.tail).length).toBe(all.length);
     expect(output.tail.every((piece, i) => piece.stream === chunks[chunks.length - output.tail.length + i]!.stream)).toBe(true);
+  });
+
+  test('keptLines counts the newlines of head and tail, not the hidden ones', () => {
+    const output = new BoundedOutput({ headLines: 3, tailLines: 4 });
+    output.push({ stream: 'stdout', text: 'a\nb\n' });
+    expect(output.keptLines).toBe(2);
+    for (const chunk of printLoop(1000)) output.push(chunk);
+    expect(output.keptLines).toBe(3 + 4);
+    expect(join(output.head).split('\n').length - 1 + join(output.tail).split('\n').length - 1).toBe(output.keptLines);
+  });
+});
+
+describe('groupDigits', () => {
+  test("writes counts as toLocaleString('en') does", () => {
+    const counts = [0, 7, 99, 999, 1000, 9999, 12_345, 100_000, 999_999, 1_000_000, 1_234_567_890, Number.MAX_SAFE_INTEGER];
+    expect(counts.map(groupDigits)).toEqual(counts.map((n) => n.toLocaleString('en')));
+    expect(groupDigits(1_288_890)).toBe('1,288,890');
   });
 });
 
