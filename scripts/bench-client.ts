@@ -18,7 +18,7 @@
  * service worker (to see what it costs).
  */
 import { readFile, mkdir } from 'node:fs/promises';
-import { availableParallelism, cpus, totalmem } from 'node:os';
+import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { gzipSync } from 'node:zlib';
 import { parseArgs } from 'node:util';
 import type { Locator, Page } from 'playwright-core';
@@ -187,9 +187,15 @@ const FLOOD_LINES = 200_000;
 /**
  * Run `for i in range(lines): print(i)` in `example` (edited in its editor) and observe the page's
  * main thread with a PerformanceObserver for 'longtask' entries (tasks over 50 ms) until the run ends.
- * @returns the longest task (ms, 0 when none passed 50 ms), how many passed 50 ms, click → end of run (ms).
+ * @returns the longest task (ms, 0 when none passed 50 ms), every task over 50 ms (ms, longest first),
+ *   click → end of run (ms), and the 1-minute load average when the run ended (other jobs on the
+ *   cores lengthen every task).
  */
-async function printLines(page: Page, example: Locator, lines: number): Promise<{ longestTask: number; longTasks: number; done: number }> {
+async function printLines(
+  page: Page,
+  example: Locator,
+  lines: number,
+): Promise<{ longestTask: number; longTasks: number[]; done: number; load: number }> {
   await editCode(page, example, `for i in range(${lines}):\n    print(i)\n`);
   await page.evaluate(() => {
     const w = window as unknown as { __tasks: number[] };
@@ -200,7 +206,7 @@ async function printLines(page: Page, example: Locator, lines: number): Promise<
   });
   const { done } = await timedRun(page, example);
   const tasks = await page.evaluate(() => (window as unknown as { __tasks: number[] }).__tasks);
-  return { longestTask: Math.max(0, ...tasks), longTasks: tasks.length, done };
+  return { longestTask: Math.max(0, ...tasks), longTasks: tasks.sort((a, b) => b - a), done, load: loadavg()[0]! };
 }
 
 if (await distIsStale()) {
@@ -306,7 +312,7 @@ try {
     ['background start on the later page / after the reload', `${ms(laterStart)} / ${ms(reloadStart)}`],
     [
       `printing ${FLOOD_LINES.toLocaleString('en')} lines: longest main-thread task`,
-      `${ms(flood.longestTask)} (${flood.longTasks} tasks over 50 ms; click → end of run ${ms(flood.done)})`,
+      `${ms(flood.longestTask)} (${flood.longTasks.length} tasks over 50 ms${flood.longTasks.length ? `: ${flood.longTasks.map((t) => t.toFixed(0)).join(', ')}` : ''}; click → end of run ${ms(flood.done)}; load average ${flood.load.toFixed(1)})`,
     ],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));

@@ -68,18 +68,10 @@ export function readRecorded(example: HTMLElement): RecordedOutput | null {
 /**
  * Shortest time between two redraws of a panel while output keeps coming, in ms. Each redraw costs
  * the page a style, layout and paint pass (≈5–30 ms on 2 busy cores); a flood of output read at
- * 10 updates a second looks the same as at 60, and leaves the main thread free for Stop. The end
- * of a run is shown at once.
+ * 10 updates a second looks the same as at 60, and leaves the main thread free for Stop. The first
+ * output of a run and its end are shown at once.
  */
 const REDRAW_INTERVAL_MS = 100;
-/**
- * How long the first redraw of a run waits after its first output, in ms. A flood's first lines
- * come one message each (chunk-batch.ts), then thousands at once: shown at once, they would grow
- * the panel twice, by a few lines and then to its cap, and each growth lays out and repaints the
- * whole page below it (the longest tasks of a flood, ≈40–70 ms each on 2 busy cores). A run that
- * ends sooner is shown when it ends, without waiting.
- */
-const FIRST_REDRAW_DELAY_MS = 50;
 /**
  * Lines after which the transcript is certainly taller than its cap (`min(30rem, 70vh)` in
  * runner.css, ≈21 lines of code text at most): it then gets a fixed height and layout containment,
@@ -121,8 +113,8 @@ class Panel {
   private readonly verdict: HTMLElement;
   /** The next redraw (setTimeout id; 0: none scheduled). */
   private timer = 0;
-  /** The earliest time of the next redraw (performance.now(), ms); null before the run's first output. */
-  private nextRedraw: number | null = null;
+  /** The earliest time of the next redraw (performance.now(), ms; 0 before the run's first redraw). */
+  private nextRedraw = 0;
   /** Everything the run wrote (≤ 1 MiB: the runner drops the rest), consecutive pieces of a stream merged: for the verdict. */
   chunks: OutputChunk[] = [];
   /** What the transcript shows: head, tail and the count between (bounded-output.ts). */
@@ -189,7 +181,7 @@ class Panel {
 
   reset(edited: boolean): void {
     this.cancelRedraw();
-    this.nextRedraw = null;
+    this.nextRedraw = 0;
     this.chunks = [];
     this.output = new BoundedOutput();
     this.headShown = 0;
@@ -235,9 +227,9 @@ class Panel {
   }
 
   /**
-   * Take a chunk of output: kept whole for the verdict, and shown at least
-   * {@link REDRAW_INTERVAL_MS} after the last redraw, or {@link FIRST_REDRAW_DELAY_MS} after the
-   * run's first output (a DOM of bounded size however much is printed: bounded-output.ts).
+   * Take a chunk of output: kept whole for the verdict, and shown at once, or
+   * {@link REDRAW_INTERVAL_MS} after the last redraw ended (a DOM of bounded size however much is
+   * printed: bounded-output.ts).
    *
    * The redraw is a task of its own, not an animation frame callback: its DOM writes and the
    * layout they need happen there, and the frame that follows only paints, so that the growth of
@@ -250,8 +242,14 @@ class Panel {
     else this.chunks.push({ ...chunk });
     this.output.push(chunk);
     if (this.timer) return;
-    this.nextRedraw ??= performance.now() + FIRST_REDRAW_DELAY_MS;
-    this.timer = window.setTimeout(() => this.flush(), Math.max(0, this.nextRedraw - performance.now()));
+    this.timer = window.setTimeout(
+      () => {
+        this.flush();
+        // Counted from the end of the redraw (its layout included): the page gets the time between.
+        this.nextRedraw = performance.now() + REDRAW_INTERVAL_MS;
+      },
+      Math.max(0, this.nextRedraw - performance.now()),
+    );
   }
 
   private cancelRedraw(): void {
@@ -280,7 +278,6 @@ class Panel {
    */
   flush(scroll = true): void {
     this.cancelRedraw();
-    this.nextRedraw = performance.now() + REDRAW_INTERVAL_MS;
     const pre = this.transcript;
     const { head } = this.output;
     for (let i = this.headShown; i < head.length; i++) {
