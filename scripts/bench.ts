@@ -147,7 +147,7 @@ try {
     `  per-example overhead with fresh interpreter state: median ${median(overheads).toFixed(1)} ms, p95 ${quantile(overheads, 0.95).toFixed(1)} ms (targets ≤ 10 ms, ≤ 50 ms)`,
   );
   console.log(
-    `  interpreters restored from the snapshot (reset impossible): ${runs.filter((r) => r.discarded).length} of ${runs.length} runs`,
+    `  runs whose interpreter could not be reset (os._exit: put back in place, else restored from the snapshot): ${runs.filter((r) => r.discarded).length} of ${runs.length}`,
   );
 
   // 3. The same small corpus, one native python3 process each (how subprocess-based verifiers work).
