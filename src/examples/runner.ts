@@ -23,6 +23,7 @@ import {
 import { type DictWatch, takeDirty, type WatchModule, watchDicts } from './dict-watch.ts';
 import { type HostWaits, hostWaits, type InterruptCell } from './host-waits.ts';
 import { installInPlaceRestore, restoreInPlace, type SavePoint, saveInPlace } from './inplace-restore.ts';
+import { atomicInterruptBuffer } from './interrupt-buffer.ts';
 import { EXITED, type OutputChunk, type Stream } from './output.ts';
 import type { Trace } from './trace-types.ts';
 import { type StdoutMode, startupEnvProblem } from './stdio-options.ts';
@@ -507,7 +508,8 @@ export async function runInInterpreter(py: Interpreter, code_: string, options: 
   py.setStderr(sink('stderr'));
   if (options.interruptBuffer) {
     options.interruptBuffer[0] = 0;
-    py.setInterruptBuffer(options.interruptBuffer);
+    // Not the array itself: Pyodide's check would lose a SIGINT stored while it clears the slot.
+    py.setInterruptBuffer(atomicInterruptBuffer(options.interruptBuffer));
   }
   const cell = interruptCells.get(py);
   if (cell) cell.buffer = options.interruptBuffer;
