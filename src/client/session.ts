@@ -11,6 +11,7 @@
  * ```html
  * <div class="example-run not-content" role="group" aria-label="Your run of example 3"
  *      data-state="running|done|stopped|killed|cancelled|error" data-exit-status="1" data-edited="false">
+ *   (no data-exit-status after a kill or an interpreter failure: there is no exit status)
  *   <div class="example-run-bar"><span class="example-run-title">Your run</span> <span class="example-run-badge">edited code</span></div>
  *   <div class="example-run-loading"><progress …></progress><span>Loading Python…</span></div>
  *   <pre class="example-run-transcript" role="log" aria-label="Output of your run">
@@ -20,7 +21,7 @@
  *   <p class="example-run-empty">(no output)</p>
  *   <p class="example-run-exit">exit status 1 · 0.03 s</p>
  *   <p class="example-run-note">Killed: …</p>
- *   <div class="example-run-verdict" data-verdict="match|differs|edited|stopped">
+ *   <div class="example-run-verdict" data-verdict="match|differs|edited|stopped|failed">
  *     <p>Matches the recorded output</p> <pre class="example-run-diff">…</pre>
  *   </div>
  * </div>
@@ -407,9 +408,13 @@ class Panel {
       }
       case 'done': {
         const { result } = outcome;
-        this.root.dataset.exitStatus = String(result.exitStatus);
+        // A failed interpreter (a fatal Pyodide error) ended no process: there is no exit status
+        // to show, as after a kill, and the status the runner holds (0) would be a false claim.
+        const status = result.fault ? 'no exit status' : `exit status ${result.exitStatus}`;
+        if (result.fault) this.root.removeAttribute('data-exit-status');
+        else this.root.dataset.exitStatus = String(result.exitStatus);
         this.exit.hidden = false;
-        this.exit.textContent = `exit status ${result.exitStatus} · ${seconds(result.execMs)}${started}`;
+        this.exit.textContent = `${status} · ${seconds(result.execMs)}${started}`;
         const notes: string[] = [];
         if (result.truncatedBytes)
           notes.push(
@@ -430,6 +435,10 @@ class Panel {
           this.setState('stopped');
           verdict = 'Stopped by you: not compared with the recorded output.';
           this.setVerdict('stopped', verdict);
+        } else if (result.fault) {
+          this.setState('done');
+          verdict = 'The interpreter failed: not compared with the recorded output.';
+          this.setVerdict('failed', verdict);
         } else if (edited) {
           this.setState('done');
           verdict = 'Edited code: there is no recorded output to compare with.';
@@ -452,7 +461,7 @@ class Panel {
           this.setVerdict('differs', verdict, diff, cut);
         }
         const stopped = outcome.interrupted ? 'Stopped: KeyboardInterrupt raised, ' : 'Finished: ';
-        return `${stopped}exit status ${result.exitStatus}, ${seconds(result.execMs)}. ${verdict.replace(/:$/, '.')}`;
+        return `${stopped}${status}, ${seconds(result.execMs)}. ${verdict.replace(/:$/, '.')}`;
       }
     }
   }

@@ -40,6 +40,9 @@ test('repr of a list nested 10**6 deep ends within seconds as a reported fault, 
   expect(live.state).toBe('done');
   expect(live.note).toMatch(/^The interpreter failed: RangeError: Maximum call stack size exceeded\./);
   expect(live.note).not.toMatch(/KeyboardInterrupt/);
+  // No process ended: no exit status is claimed, and the output is not judged.
+  expect({ exitStatus: live.exitStatus, verdict: live.verdict }).toEqual({ exitStatus: null, verdict: 'failed' });
+  expect(await example.locator('.example-run-exit').textContent()).toMatch(/^no exit status · /);
 
   // The frame (and its worker) that held the failed interpreter is gone; a new one starts at once.
   await firstClosed;
