@@ -25,6 +25,7 @@ import { type HostWaits, hostWaits, type InterruptCell } from './host-waits.ts';
 import { installInPlaceRestore, restoreInPlace, type SavePoint, saveInPlace } from './inplace-restore.ts';
 import { atomicInterruptBuffer } from './interrupt-buffer.ts';
 import { EXITED, type OutputChunk, type Stream } from './output.ts';
+import { type CounterModule, findTaskCounter, restoreTaskCounter, type TaskCounter } from './task-counter.ts';
 import type { Trace } from './trace-types.ts';
 import { type StdoutMode, startupEnvProblem } from './stdio-options.ts';
 
@@ -255,6 +256,8 @@ interface RunnerState {
   /** The host's waits, and the recursion limit they answered at the save point. */
   waits: HostWaits;
   recursionLimit: unknown;
+  /** asyncio's C task-name counter (task-counter.ts), put back after each reset; null: not found. */
+  taskCounter: TaskCounter | null;
 }
 
 const runnerStates = new WeakMap<Interpreter, RunnerState>();
@@ -387,6 +390,10 @@ export class ExampleRunner {
     const watched = reset.watched_dicts() as PyProxy;
     const watch = watchDicts(module, watched.toJs() as number[]);
     watched.destroy();
+    // Before the in-place save point, so that the probe's own tasks are not counted.
+    const probe = reset.probe_task_counter as PyCallable;
+    const taskCounter = findTaskCounter(module as unknown as CounterModule, () => probe() as number);
+    probe.destroy();
     const state: RunnerState = {
       fns,
       watch,
@@ -394,6 +401,7 @@ export class ExampleRunner {
       proxies: watchProxies(module),
       waits,
       recursionLimit: waits.getrecursionlimit(),
+      taskCounter,
     };
     if (this.options.inPlaceRestore) state.save = saveInPlace(py, SCRATCH_DIRS);
     runnerStates.set(py, state);
@@ -461,6 +469,7 @@ export class ExampleRunner {
       }
     }
     if (discarded) this.current = null;
+    else if (state.taskCounter) restoreTaskCounter((py as unknown as { _module: CounterModule })._module, state.taskCounter);
     return { ...result, discarded, durationMs: performance.now() - started };
   }
 }

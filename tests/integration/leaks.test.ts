@@ -226,6 +226,24 @@ const cases: Case[] = [
     effect: 'left pending',
     probe: 'import gc\ngc.collect()\nprint("probe")\n',
   },
+  {
+    // The counter of default task names lives in _asyncio's C module state (task-counter.ts).
+    name: 'unnamed asyncio tasks (the "Task-N" counter in C)',
+    pollute:
+      'import asyncio\nasync def main():\n    for _ in range(3):\n        await asyncio.create_task(asyncio.sleep(0))\n    print(asyncio.current_task().get_name())\nasyncio.run(main())\n',
+    effect: 'Task-1',
+    probe:
+      'import asyncio\nasync def main():\n    print(asyncio.current_task().get_name(), asyncio.create_task(asyncio.sleep(0)).get_name())\nasyncio.run(main())\n',
+  },
+  {
+    // threading._counter and asyncio.tasks._task_name_counter: itertools.count objects.
+    name: 'unnamed threads and pure-Python tasks (itertools.count in a module)',
+    pollute:
+      'import asyncio, threading\nprint([threading.Thread().name for _ in range(3)])\nasync def main():\n    print(asyncio.tasks._PyTask(asyncio.sleep(0)).get_name())\nasyncio.run(main())\n',
+    effect: "['Thread-1', 'Thread-2', 'Thread-3']\nTask-1",
+    probe:
+      'import asyncio, threading\nprint(threading.Thread().name, threading.Thread(target=print).name)\nprint(asyncio.tasks._task_name_counter())\n',
+  },
 ];
 
 test.each(cases)('$name does not reach the next block, in either order', async ({ pollute, effect, probe }) => {
