@@ -436,8 +436,20 @@ def finalize(dirty=None):
     # intact anyway. Then sys itself.
     _reset.restore_namespaces(keep_sys=True, dirty=_reset._dirty_set(dirty))
     gc.collect()
+    # CPython clears sys's own dict last of all (finalize_clear_sys_builtins_dict), when it no
+    # longer holds the standard streams: what an example hung on sys (``sys.keep = obj``,
+    # ``sys.path.append(obj)``) dies where a __del__'s print or a finally's output goes nowhere
+    # (3.11 and 3.13 print nothing; oracle case del-hung-on-sys-at-exit). So sys is restored
+    # while its old contents are held, and they are dropped with no stream in sys.
+    held = [sys.__dict__.copy()] + [value.copy() for value in sys.__dict__.values() if type(value) in (list, dict, set)]
     _reset.restore_namespaces(only_sys=True)
-    gc.collect()
+    streams = sys.stdout, sys.stderr
+    sys.stdout = sys.stderr = None
+    try:
+        held = None
+        gc.collect()
+    finally:
+        sys.stdout, sys.stderr = streams
     ok = _flush_std_files() and ok
     # CPython finalizes the standard streams last of all, where a failing flush (a closed fd)
     # is reported nowhere; so here.
