@@ -109,6 +109,8 @@ class _Run:
     interrupted = False
     #: The block's sys.stdout and sys.stderr, released at the very end of finalize().
     streams = None
+    #: What finalize() hands to finalize_modules(): (flushed, weak references to the modules, dirty).
+    finalize_state = None
 
 
 _run = _Run()
@@ -197,15 +199,25 @@ def _exit_status_of(exc):
     return 1
 
 
-def _clear_module_dict(namespace):
-    """``_PyModule_ClearDict`` (Objects/moduleobject.c): names with one leading underscore
-    are set to None first, then every other name except ``__builtins__``."""
-    for key in list(namespace):
-        if isinstance(key, str) and key[:1] == "_" and key[1:2] != "_":
-            namespace[key] = None
-    for key in list(namespace):
-        if key != "__builtins__":
-            namespace[key] = None
+def next_module_dict():
+    """``finalize_modules_clear_weaklist`` (Python/pylifecycle.c) one module at a time, for
+    runner.ts, which sets the names to None itself: the namespace of the next of the example's
+    modules still alive, modules imported later first, or None when there is none left."""
+    weaklist = _run.finalize_state[1]
+    while weaklist:
+        module = weaklist.pop()()
+        if module is not None:
+            return module.__dict__
+    return None
+
+
+def module_dict_keys(namespace, first):
+    """The names ``_PyModule_ClearDict`` (Objects/moduleobject.c) sets to None in its first pass
+    (``first``: one leading underscore) or its second (every name but ``__builtins__``); names
+    whose value is None already are left out, as there."""
+    if first:
+        return [k for k, v in namespace.items() if isinstance(k, str) and k[:1] == "_" and k[1:2] != "_" and v is not None]
+    return [k for k, v in namespace.items() if isinstance(k, str) and k != "__builtins__" and v is not None]
 
 
 def _on_excepthook():
@@ -391,15 +403,19 @@ def _own_module(module):
 
 
 def finalize(dirty=None):
-    """The rest of ``Py_FinalizeEx`` after the atexit callbacks; returns False when flushing
-    sys.stdout or sys.stderr failed (``Py_RunMain`` then exits 120).
+    """The rest of ``Py_FinalizeEx`` after the atexit callbacks, in steps run by runner.ts:
+    this one; emptying ``sys.modules``, a collection and the clearing of the example's modules,
+    from JavaScript; then :func:`finalize_modules`, which returns False when flushing sys.stdout
+    or sys.stderr failed (``Py_RunMain`` then exits 120).
 
     ``sys.is_finalizing()`` answers True from here until the next block begins (see
     :data:`_finalizing`). Then:
     flush; collect; ``finalize_modules``: the special ``sys`` attributes are set to None (imports
-    fail from here, as at CPython's exit) and the standard streams put back, ``sys.modules`` is
-    emptied, builtins restored, and a collection finalizes ``__main__`` and the example's own
-    modules with their globals intact; those still alive then have their names set to None.
+    fail from here, as at CPython's exit) and the standard streams put back (here ends this
+    call, which returns ``sys.modules.clear`` for runner.ts to call), ``sys.modules`` is
+    emptied, builtins restored, and a collection finalizes ``__main__``
+    and the example's own modules with their globals intact; those still alive then have their
+    names set to None.
     What the example hung on standard-library modules is dropped (their namespaces restored)
     and collected, and everything is flushed again. ``dirty``: ids of the baseline dicts the
     block changed (runner.ts's dict watcher; None: compare them all), see reset.py.
@@ -423,14 +439,23 @@ def finalize(dirty=None):
             except TypeError:
                 pass
     module = None
-    sys.modules.clear()
-    gc.collect()
-    # finalize_modules_clear_weaklist: modules imported later first.
-    for ref in reversed(weaklist):
-        module = ref()
-        if module is not None:
-            _clear_module_dict(module.__dict__)
-    module = weaklist = None
+    _run.finalize_state = (ok, weaklist, dirty)
+    # runner.ts calls it: the modules it releases (``__main__`` and what it holds) are
+    # finalized with no Python frame of ours below them, as in CPython.
+    return sys.modules.clear
+
+
+def finalize_modules():
+    """The rest of :func:`finalize`. Before it, runner.ts ran from JavaScript, with no Python
+    frame of ours below what they finalize, the emptying of ``sys.modules``, CPython's
+    collection that follows it (``_PyGC_CollectNoFail`` in ``finalize_modules``) and the
+    clearing of the example's modules (:func:`next_module_dict`, :func:`module_dict_keys`): there, as in CPython,
+    a warning raised at stack level 1 by a dying object (a coroutine never awaited once
+    ``warnings`` cannot be imported, an unclosed file's ResourceWarning) is reported as
+    ``<sys>:0``, not at a runner line, and its registry is not the runner's module. Returns
+    False when flushing sys.stdout or sys.stderr failed."""
+    ok, weaklist, dirty = _run.finalize_state
+    _run.finalize_state = None
     # Our extension: what the example hung on standard modules (and builtins) goes now, while
     # its output is still recorded and imports still fail; the next block needs those modules
     # intact anyway. Then sys itself.
@@ -439,7 +464,7 @@ def finalize(dirty=None):
     # CPython clears sys's own dict last of all (finalize_clear_sys_builtins_dict), when it no
     # longer holds the standard streams: what an example hung on sys (``sys.keep = obj``,
     # ``sys.path.append(obj)``) dies where a __del__'s print or a finally's output goes nowhere
-    # (3.11 and 3.13 print nothing; oracle case del-hung-on-sys-at-exit). So sys is restored
+    # (3.11 and 3.13 print nothing; oracle case sys-ignores-user-data). So sys is restored
     # while its old contents are held, and they are dropped with no stream in sys.
     held = [sys.__dict__.copy()] + [value.copy() for value in sys.__dict__.values() if type(value) in (list, dict, set)]
     _reset.restore_namespaces(only_sys=True)

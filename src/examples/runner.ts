@@ -191,6 +191,16 @@ const RESET_MODULE = '_example_reset';
 const TRACER_MODULE = '_example_tracer';
 
 /**
+ * The file name of the runner's own code objects (runner.py, reset.py, tracer.py). CPython runs
+ * its shutdown with no Python frame at all, so a warning raised there with `stacklevel=2` (a
+ * `__del__` at exit, a coroutine never awaited) is reported as `<sys>:0`; ours runs under the
+ * runner's finalize frames. A file name that holds both "importlib" and "_bootstrap" makes the
+ * warnings machinery skip those frames as it skips the import system's own
+ * (Python/_warnings.c `is_internal_filename`), so it reaches no frame and says `<sys>:0` too.
+ */
+const RUNNER_FILENAME = '<runner (importlib._bootstrap)>';
+
+/**
  * Install reset.py, then runner.py, as modules without a file on the interpreter's file system,
  * so that an example listing `/tmp` or `sys.path` sees nothing of ours, and prepare everything
  * of the runner that is Python state (runner.py `prepare`: the baseline reset.py restores, its
@@ -205,7 +215,7 @@ function installRunner(py: Interpreter, sources: RunnerSources): void {
 import sys, types
 def _install(name, source):
     module = types.ModuleType(name)
-    exec(compile(source, "<runner>", "exec"), module.__dict__)
+    exec(compile(source, ${JSON.stringify(RUNNER_FILENAME)}, "exec"), module.__dict__)
     sys.modules[name] = module
 _install`);
   try {
@@ -241,6 +251,11 @@ interface RunnerState {
     endScript: PyCallable;
     runExitfuncs: PyCallable;
     finalize: PyCallable;
+    finalizeModules: PyCallable;
+    nextModuleDict: PyCallable;
+    moduleDictKeys: PyCallable;
+    /** `gc.collect`, called from JavaScript between `finalize` and `finalizeModules`. */
+    gcCollect: PyCallable;
     exitStatus: PyCallable;
     reset: PyCallable;
     traceStart: PyCallable;
@@ -374,6 +389,10 @@ export class ExampleRunner {
       endScript: runner.end_script,
       runExitfuncs: runner.run_exitfuncs,
       finalize: runner.finalize,
+      finalizeModules: runner.finalize_modules,
+      nextModuleDict: runner.next_module_dict,
+      moduleDictKeys: runner.module_dict_keys,
+      gcCollect: runner.gc.collect,
       exitStatus: runner.exit_status,
       reset: reset.reset,
       traceStart: tracer.start,
@@ -471,6 +490,33 @@ export class ExampleRunner {
     if (discarded) this.current = null;
     else if (state.taskCounter) restoreTaskCounter((py as unknown as { _module: CounterModule })._module, state.taskCounter);
     return { ...result, discarded, durationMs: performance.now() - started };
+  }
+}
+
+/**
+ * CPython's `finalize_modules_clear_weaklist` over the example's modules still alive (runner.py
+ * `next_module_dict`), each namespace cleared as `_PyModule_ClearDict` does (runner.py
+ * `module_dict_keys`: names with one leading underscore first, then the rest but
+ * `__builtins__`), by item assignments made from JavaScript: the finalizers they trigger run
+ * with no Python frame of ours below them, as at CPython's exit.
+ * @throws PythonError when an assignment fails (a finalizer's own exceptions are unraisable and
+ *   reported, as in CPython, not thrown).
+ */
+function clearExampleModules(fns: RunnerState['fns']): void {
+  for (;;) {
+    const namespace = fns.nextModuleDict() as PyProxy | undefined;
+    if (namespace === undefined) return;
+    try {
+      for (const first of [true, false]) {
+        const keys = fns.moduleDictKeys(namespace, first) as PyProxy;
+        const names = keys.toJs() as unknown[];
+        keys.destroy();
+        // undefined crosses into Python as None.
+        for (const name of names) namespace.set(name, undefined);
+      }
+    } finally {
+      namespace.destroy();
+    }
   }
 }
 
@@ -592,7 +638,18 @@ export async function runInInterpreter(py: Interpreter, code_: string, options: 
     if (options.trace) runner.tracePhase('atexit');
     runner.runExitfuncs();
     if (options.trace) runner.tracePhase('finalize');
-    const flushed = runner.finalize(takeDirty(runnerStates.get(py)!.watch, false)) as boolean;
+    // Emptying sys.modules, CPython's collection after it, and the clearing of the example's
+    // modules run from here, so that no Python frame of ours is below what they finalize (see
+    // runner.py finalize_modules).
+    const clearModules = runner.finalize(takeDirty(runnerStates.get(py)!.watch, false)) as PyProxy & (() => void);
+    try {
+      clearModules();
+    } finally {
+      clearModules.destroy();
+    }
+    runner.gcCollect();
+    clearExampleModules(runner);
+    const flushed = runner.finalizeModules() as boolean;
     exitStatus = runner.exitStatus(exitStatus, flushed) as number;
     // Finalization is part of the trace (a generator's finally at exit); the tool id is freed here.
     const traced = options.trace ? (runner.traceStop() as string | undefined) : undefined;

@@ -244,6 +244,44 @@ describe('finalization order (Python/pylifecycle.c Py_FinalizeEx, finalize_modul
     expect((await run(['import json, sys', 'print(hasattr(json, "cycle"), sys.meta_path is not None)'])).all).toBe('False True\n');
   });
 
+  // CPython runs its shutdown in C: a warning raised there finds no Python frame and is
+  // reported as <sys>:0 (Python/_warnings.c setup_context), never at a line of the runner,
+  // and its registry is not the runner's module (which would discard the interpreter).
+  test('a warning at stack level 2 in a __del__ at exit, and one from atexit, say <sys>:0 (native 3.13)', async () => {
+    const r = await run([
+      'import atexit, warnings',
+      'atexit.register(lambda: warnings.warn("from atexit", stacklevel=2))',
+      'class D:',
+      '    def __del__(self):',
+      '        warnings.warn("from del", stacklevel=2)',
+      'd = D()',
+    ]);
+    expect({ all: r.all, discarded: r.discarded }).toEqual({
+      all: '[e]<sys>:0: UserWarning: from atexit\n<sys>:0: UserWarning: from del\n[/e]',
+      discarded: null,
+    });
+  });
+
+  test('a task never started, left to the end: its destruction is logged, then <sys>:0 for its coroutine (native 3.13)', async () => {
+    const r = await run([
+      'import asyncio',
+      'async def work():',
+      '    await asyncio.sleep(10)',
+      'loop = asyncio.new_event_loop()',
+      't = loop.create_task(work())',
+      'print("end")',
+    ]);
+    expect(r.stdout).toBe('end\n');
+    expect(r.stderr).toBe(
+      [
+        'Task was destroyed but it is pending!',
+        "task: <Task pending name='Task-1' coro=<work() running at example.py:2>>",
+        "<sys>:0: RuntimeWarning: coroutine 'work' was never awaited",
+        '',
+      ].join('\n'),
+    );
+  });
+
   test('__file__ leaves __main__ when the script ends, but not after sys.exit (Py_Exit never returns)', async () => {
     const atexitLine = 'atexit.register(lambda: print("__file__" in globals()))';
     expect((await run(['import atexit', atexitLine])).all).toBe('False\n');
