@@ -9,6 +9,8 @@
  * 2. This thread's process methods that act on the whole process (`process.kill`,
  *    `process._rawDebug`, `process.binding`, `process.dlopen`, `process.getBuiltinModule`) are
  *    replaced by functions that throw, non-writable and non-configurable, before Pyodide loads.
+ *    The worker's own code keeps the real `process.reallyExit` (module scope) to end its thread
+ *    quietly after an uncaught error ({@link endThread}); in a worker it ends that thread only.
  * 3. The sandbox process (sandbox.ts) runs every worker under Node's permission model (no file
  *    writes, no child processes, no addons) with code generation from strings disabled, so a
  *    path to `globalThis` or `Function` that layer 1 missed still writes nothing on the host.
@@ -19,6 +21,7 @@
  */
 import { constants as fsConstants } from 'node:fs';
 import { constants as osConstants } from 'node:os';
+import { isMainThread } from 'node:worker_threads';
 
 /** Thrown by every locked process method. */
 export class LockedError extends Error {
@@ -40,6 +43,9 @@ const LOCKED_PROCESS_METHODS = [
   '_linkedBinding',
 ] as const;
 
+/** This thread's own `process.reallyExit`, kept by the first {@link lockDownProcess} for {@link endThread}. */
+let reallyExit: ((code: number) => void) | undefined;
+
 /**
  * Lock this thread's process methods that reach beyond the thread. `process.binding` keeps the
  * one use Pyodide makes of it (`process.binding("constants")`, Emscripten's NODEFS start-up),
@@ -47,6 +53,9 @@ const LOCKED_PROCESS_METHODS = [
  * Call once, before Pyodide loads. Idempotent.
  */
 export function lockDownProcess(): void {
+  // Kept in this module's scope, which no example reaches (it sees neither `process` nor this
+  // module): only the worker's own code can end its thread, through endThread.
+  reallyExit ??= (process as unknown as { reallyExit: (code: number) => void }).reallyExit.bind(process);
   const lock = (name: string, value: unknown) => {
     const descriptor = Object.getOwnPropertyDescriptor(process, name);
     if (descriptor && !descriptor.configurable) return; // locked already
@@ -61,6 +70,23 @@ export function lockDownProcess(): void {
     if (name === 'constants') return { fs: fsConstants, os: osConstants };
     throw new LockedError(`process.binding("${name}")`);
   });
+}
+
+/**
+ * End this worker thread at once and quietly, with exit status `code`: for the worker's own
+ * handler of an uncaught error (worker-node.ts). Node's own way out of such an error is
+ * `process.exit()`, which calls the locked `process.reallyExit`: the LockedError it throws there
+ * is an error inside Node's fatal-exception handler, which Node prints to the process's real
+ * stderr (not the worker's piped one). The original `reallyExit` of a worker thread ends that
+ * thread only (Node's worker exit handler), never the process, and messages the thread posted
+ * before it are still delivered (the parent drains the port before its `exit` event).
+ * @param code the thread's exit status (the pool's `exit` event receives it).
+ * @throws Error on the main thread (it would end the process) or before {@link lockDownProcess}.
+ */
+export function endThread(code: number): void {
+  if (isMainThread) throw new Error('endThread ends a worker thread; on the main thread it would end the process');
+  if (!reallyExit) throw new Error('endThread needs lockDownProcess() first');
+  reallyExit(code);
 }
 
 type TimerHandle = ReturnType<typeof setTimeout> | ReturnType<typeof setImmediate>;

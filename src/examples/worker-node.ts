@@ -8,7 +8,7 @@
  * at a time, in order, so a run never starts before the snapshots sent ahead of it are in place.
  */
 import { parentPort } from 'node:worker_threads';
-import { lockDownProcess, sandboxGlobals, trackTimers } from './lockdown.ts';
+import { endThread, lockDownProcess, sandboxGlobals, trackTimers } from './lockdown.ts';
 import { WORKER_RECURSION_CEILING } from './host-waits.ts';
 import { capWasmMemory } from './memory-cap.ts';
 import { ALTERNATE_HASH_SEED, type ExampleRunner } from './runner.ts';
@@ -42,6 +42,63 @@ const port = parentPort!;
 let primary: ExampleRunner | null = null;
 let alternate: ExampleRunner | null = null;
 const post = (message: WorkerMessage) => port.postMessage(message);
+/** The id of the run being handled, from its message until its `done` or `error` is posted. */
+let running: number | undefined;
+/** An uncaught error was reported: the thread is ending and reports nothing more. */
+let ending = false;
+
+/**
+ * A thrown value as text, never throwing: the value may be the example's (a rejection reason it
+ * made through Pyodide's `js` module), whose `stack` or `toString` may be a getter that throws.
+ */
+function describeThrown(value: unknown): string {
+  try {
+    return String((value as Error)?.stack ?? value);
+  } catch {
+    return 'a thrown value that cannot be shown';
+  }
+}
+
+/**
+ * One line naming a thrown value, for the report (the pool shows the first line of an `error`):
+ * `Name: message`, where a PythonError's message is its traceback, whose last line names the
+ * exception. Never throws (see {@link describeThrown}); control characters are dropped.
+ */
+function summarizeThrown(value: unknown): string {
+  try {
+    let line = String(value);
+    if (value instanceof Error) {
+      const lines = String(value.message)
+        .split('\n')
+        .filter((l) => l.trim());
+      line = `${value.name}: ${(value.name === 'PythonError' ? lines.at(-1) : lines[0]) ?? ''}`;
+    }
+    return line.replace(/[\u0000-\u001f\u007f]/g, '');
+  } catch {
+    return 'a thrown value that cannot be shown';
+  }
+}
+
+/**
+ * An error that escaped every handler of this thread: a promise rejected with no handler (an
+ * example's `Promise.new(lambda resolve, reject: reject(...))`, or a JavaScript stack overflow
+ * that a Promise executor caught inside Pyodide), or an exception thrown from a callback. Left to
+ * Node, it ends in `process.exit()`, whose `reallyExit` is locked (lockdown.ts): the LockedError
+ * thrown inside Node's fatal-exception handler is printed on the process's real stderr (into the
+ * test run, or the sandbox's stderr) and the thread dies with it; the pool's `error` event then
+ * blamed whichever block was running when the death arrived, often the next one. Instead: the
+ * running block is reported as a runtime failure (the pool reports its fault and replaces the
+ * worker, as for any `error`), and the thread ends quietly, since its interpreter's state is
+ * unknown; with no block running, the pool replaces the thread on its `exit`.
+ */
+function onUncaught(kind: string, value: unknown): void {
+  if (ending) return;
+  ending = true;
+  post({ type: 'error', id: running, message: `${kind} in the worker: ${summarizeThrown(value)}\n${describeThrown(value)}` });
+  endThread(1);
+}
+process.on('uncaughtException', (error) => onUncaught('uncaught exception', error));
+process.on('unhandledRejection', (reason) => onUncaught('unhandled promise rejection', reason));
 
 async function handle(message: HostMessage): Promise<void> {
   if (message.type === 'init') {
@@ -89,15 +146,23 @@ async function handle(message: HostMessage): Promise<void> {
     // Whatever the block left scheduled on the host never fires (into the next block).
     timers.end();
     if (memoryCap.refusals !== refusals) hitCap.add(runner);
+    // Node looks for promises rejected with no handler once the microtasks of the current task
+    // have run, that is after this continuation: one turn of the event loop first, so that a
+    // rejection the block left is reported (onUncaught) as this block's, before its `done`.
+    await new Promise((resolve) => setImmediate(resolve));
+    if (ending) return;
     post({ type: 'done', id, result });
   }
 }
 
 let queue: Promise<void> = Promise.resolve();
 port.on('message', (message: HostMessage) => {
-  queue = queue.then(() =>
-    handle(message).catch((error: unknown) => {
-      post({ type: 'error', id: message.type === 'run' ? message.id : undefined, message: String((error as Error)?.stack ?? error) });
-    }),
-  );
+  queue = queue.then(async () => {
+    if (ending) return;
+    running = message.type === 'run' ? message.id : undefined;
+    await handle(message).catch((error: unknown) => {
+      if (!ending) post({ type: 'error', id: running, message: describeThrown(error) });
+    });
+    running = undefined;
+  });
 });

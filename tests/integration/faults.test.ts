@@ -5,6 +5,7 @@
  * and the rest of the run must be unaffected. Real Pyodide throughout: the RunnerPool (worker
  * threads with time limits), verifyFiles on the fixtures in tests/fixtures/faults, and the CLI.
  */
+import { spawn } from 'node:child_process';
 import { copyFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -17,6 +18,8 @@ import { verifyFiles, type BlockResult, type BlockRunner, type FileReport } from
 import { lastLine, runVerify } from '../support/verify-cli.ts';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/faults/', import.meta.url));
+/** Runs blocks on a RunnerPool in a child process (see the script), for what Node prints on its stderr. */
+const POOL_RUN = fileURLToPath(new URL('../support/pool-run.ts', import.meta.url));
 const MiB = 2 ** 20;
 
 let pool: RunnerPool;
@@ -122,6 +125,9 @@ function byCase(reports: FileReport[]): Map<string, BlockResult> {
 /** Run the verify CLI from the repository root. */
 const verifyCli = (...args: string[]) => runVerify(args);
 
+/** A block whose JavaScript promise is rejected with no handler: Node finds it once the block's code has run. */
+const REJECTS_UNHANDLED =
+  'from js import Error, Promise\nPromise.new(lambda resolve, reject: reject(Error.new("boom")))\nprint("after the rejection")\n';
 const LOOP_WITH_FINALLY = 'try:\n    print("looping", flush=True)\n    while True:\n        pass\nfinally:\n    print("finally ran")\n';
 const SWALLOWS_INTERRUPT =
   'print("swallowing", flush=True)\nwhile True:\n    try:\n        while True:\n            pass\n    except BaseException:\n        pass\n';
@@ -310,6 +316,39 @@ describe('interpreter faults (RunnerPool)', () => {
     } finally {
       await own.close();
     }
+  });
+
+  // Was a bug: a promise rejected with no handler in the worker went to Node's fatal-exception
+  // path, whose process.exit() called the locked process.reallyExit (lockdown.ts). Node printed
+  // that LockedError's stack on the process's stderr (in every full `npm test` run, from the test
+  // above), and the worker's death, arriving after the block's `done`, was blamed on the next block.
+  test('a promise a block rejects with no handler is the fault of that block, the worker is replaced, and nothing is printed', async () => {
+    const child = spawn(process.execPath, [POOL_RUN], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const exited = new Promise<number | null>((resolve, reject) => {
+      child.on('error', reject);
+      child.on('close', resolve);
+    });
+    child.stdin.end(JSON.stringify([REJECTS_UNHANDLED, 'print("next")\n']));
+    expect(await exited).toBe(0);
+    expect(stderr).not.toMatch(/LockedError|reallyExit|Node\.js v/);
+    const { results, replacements } = JSON.parse(stdout) as {
+      results: { text: string; exitStatus: number; fault: string | null; discarded: string | null }[];
+      replacements: number;
+    };
+    expect(results).toEqual([
+      {
+        text: 'after the rejection\n',
+        exitStatus: 1,
+        fault: 'runner failed: unhandled promise rejection in the worker: Error: boom',
+        discarded: 'runner failed',
+      },
+      { text: 'next\n', exitStatus: 0, fault: null, discarded: null },
+    ]);
+    expect(replacements).toBe(1);
   });
 });
 
@@ -608,6 +647,45 @@ describe('the CLI', () => {
     const { problems } = extractExamples('malformed-jsx.mdx', text);
     expect(problems).toHaveLength(1);
     expect(problems[0]!.line).toBe(text.split('\n').indexOf('<Aside>') + 1);
+  });
+
+  test('a promise rejected with no handler is reported at the file:line of its block, and the block after it passes', async () => {
+    const dir = await mkdtemp(join(work, 'unhandled-'));
+    const file = join(dir, 'unhandled.mdx');
+    const text = [
+      '```python',
+      'print("first")',
+      '```',
+      '',
+      '```output',
+      'first',
+      '```',
+      '',
+      '```python',
+      REJECTS_UNHANDLED.trimEnd(),
+      '```',
+      '',
+      '```output',
+      'after the rejection',
+      '```',
+      '',
+      '```python',
+      'print("next")',
+      '```',
+      '',
+      '```output',
+      'next',
+      '```',
+      '',
+    ].join('\n');
+    await writeFile(file, text);
+    const r = await verifyCli('--no-cache', '--jobs', '1', file);
+    const line = text.split('\n').indexOf('from js import Error, Promise'); // the fence is the line before it
+    expect(r.stdout).toContain(
+      `${file}:${line}: the interpreter failed: runner failed: unhandled promise rejection in the worker: Error: boom\n`,
+    );
+    expect(lastLine(r.stdout)).toBe('2 passed, 1 failed, 0 skipped');
+    expect(r.stdout + r.stderr).not.toMatch(/LockedError|reallyExit/);
   });
 });
 
